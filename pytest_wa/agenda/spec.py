@@ -1,0 +1,117 @@
+"""The validated model of an agenda: run settings, job specs and jobs.
+
+These are frozen dataclasses built once at collection time; everything after
+collection reads them and never re-validates. Field names follow WA3's JobSpec
+and RunConfiguration so that ``__meta/jobs.json`` can carry them unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import Location
+
+EXECUTION_ORDERS = ("by_iteration", "by_section", "by_workload", "random")
+EXECUTION_ORDER_ALIASES = {"by_spec": "by_workload", "classic": "by_workload"}
+REBOOT_POLICIES = ("never", "as_needed", "initial", "each_job", "each_iteration",
+                   "run_completion")
+REBOOT_POLICY_ALIASES = {"each_spec": "each_job"}
+RETRYABLE_STATUSES = ("RUNNING", "OK", "PARTIAL", "FAILED", "ABORTED", "SKIPPED")
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """Run-wide settings from an agenda's ``config``/``global`` (WA3 RunConfiguration)."""
+
+    run_name: str | None = None
+    project: str | None = None
+    project_stage: Any = None
+    execution_order: str = "by_iteration"
+    reboot_policy: str = "as_needed"
+    retry_on_status: tuple[str, ...] = ("FAILED", "PARTIAL")
+    max_retries: int = 2
+    bail_on_init_failure: bool = True
+    bail_on_job_failure: bool = False
+    allow_phone_home: bool = True
+    device: str | None = None
+    device_config: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """One workload entry as it applies in one section: what to run and how often.
+
+    ``id`` is WA3's job id (``<section ids>-<workload id>``); ``augmentations``
+    holds the instruments enabled for this spec after config, section and
+    workload toggles were merged.
+    """
+
+    id: str
+    workload_id: str
+    section_ids: tuple[str, ...]
+    workload_name: str
+    label: str
+    iterations: int
+    workload_parameters: dict[str, Any]
+    runtime_parameters: dict[str, Any]
+    boot_parameters: dict[str, Any]
+    classifiers: dict[str, Any]
+    flash: dict[str, Any]
+    augmentations: tuple[str, ...]
+    location: Location
+    agenda: str
+
+    @property
+    def section_id(self) -> str | None:
+        """The innermost section (None for a job outside every section)."""
+        return self.section_ids[-1] if self.section_ids else None
+
+    def to_pod(self) -> dict[str, Any]:
+        """A JSON-ready description, in WA3's JobSpec field names."""
+        return {
+            "id": self.id,
+            "workload_name": self.workload_name,
+            "label": self.label,
+            "iterations": self.iterations,
+            "workload_parameters": self.workload_parameters,
+            "runtime_parameters": self.runtime_parameters,
+            "boot_parameters": self.boot_parameters,
+            "classifiers": self.classifiers,
+            "flash": self.flash,
+            "augmentations": list(self.augmentations),
+        }
+
+
+@dataclass(frozen=True)
+class Job:
+    """One iteration of one spec: the unit that becomes a pytest item."""
+
+    spec: JobSpec
+    iteration: int
+
+    @property
+    def name(self) -> str:
+        """The pytest item name: ``<job id>-<label>[<iteration>]``."""
+        return f"{self.spec.id}-{self.spec.label}[{self.iteration}]"
+
+    @property
+    def output_name(self) -> str:
+        """WA3's job output directory name: ``<job id>-<label>-<iteration>``."""
+        return f"{self.spec.id}-{self.spec.label}-{self.iteration}"
+
+
+@dataclass(frozen=True)
+class Agenda:
+    """A loaded, validated agenda file."""
+
+    path: str
+    settings: RunSettings
+    specs: tuple[JobSpec, ...]
+    plugin_configs: dict[str, dict[str, Any]]
+    files: tuple[str, ...]
+    explicit_settings: frozenset[str] = frozenset()
+
+    @property
+    def job_count(self) -> int:
+        return sum(spec.iterations for spec in self.specs)

@@ -1,0 +1,51 @@
+"""``--wa-list`` and ``--wa-show``: what workloads and instruments exist, and how to use them."""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any
+
+import pytest
+
+from .errors import close_matches
+from .registry import build_catalog
+
+
+def _first_line(text: str) -> str:
+    return (text or "").strip().splitlines()[0] if (text or "").strip() else ""
+
+
+def show_catalog(config: pytest.Config) -> int:
+    catalog = build_catalog(config.hook)
+    listing = config.getoption("wa_list")
+    if listing:
+        registry = catalog.workloads if listing == "workloads" else catalog.instruments
+        width = max((len(n) for n in registry.names()), default=0)
+        classes: list[Any] = registry.classes()
+        for cls in classes:
+            aliases = f" (alias: {', '.join(cls.aliases)})" if cls.aliases else ""
+            print(f"{cls.name.ljust(width)}  {_first_line(cls.description)}{aliases}")
+        return 0
+    name = config.getoption("wa_show")
+    cls = catalog.workload(name) or catalog.instrument(name)
+    if cls is None:
+        known = catalog.workload_names() + catalog.instrument_names()
+        print(f"pytest-wa: no workload or instrument named {name!r}.{close_matches(name, known)}")
+        return 4
+    kind = "workload" if catalog.workload(name) is cls else "instrument"
+    print(f"{cls.name} ({kind})")
+    print(textwrap.indent(textwrap.dedent(cls.description).strip(), "  "))
+    print("\nparameters:" if cls.parameters else "\nparameters: none")
+    for parameter in cls.parameters:
+        if parameter.mandatory:
+            default = "mandatory"
+        elif parameter.has_default:
+            default = f"default: {parameter.default!r}"
+        else:
+            default = "optional"
+        allowed = (f"; one of {', '.join(map(repr, parameter.allowed_values))}"
+                   if parameter.allowed_values else "")
+        print(f"  {parameter.name} ({parameter.kind_name}, {default}{allowed})")
+        if parameter.description:
+            print(textwrap.indent(textwrap.fill(parameter.description, 72), "      "))
+    return 0

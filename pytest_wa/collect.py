@@ -1,0 +1,185 @@
+"""Agenda files as pytest collectors, job iterations as pytest items.
+
+An ``AgendaFile`` loads and validates its agenda at collection (so every input
+problem is reported before anything runs, and ``--co`` never touches a
+target) and yields one ``JobItem`` per job iteration in execution order.
+A ``JobItem`` maps WA's job stages onto pytest's phases: WA setup in pytest's
+setup (a failure is a pytest error), execute/extract/teardown in the call,
+the final hooks in pytest's teardown.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import traceback
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from .agenda import Agenda, Job, load_agenda, order_jobs
+from .errors import AgendaError, InputError, Location, Problem, WAError
+from .job import JobContext, end_job, run_job, setup_job
+from .registry import build_catalog
+from .runstate import get_run, wa_seed
+from .status import JobStatus
+
+_AGENDA_MARKER = re.compile(rb"^(?:workloads|sections)\s*:|^\{", re.MULTILINE)
+WA_PROPERTY_PREFIXES = ("wa_", "metric:", "classifier:")
+
+
+class PytestWAWarning(UserWarning):
+    """A job passed, but something about it deserves attention (e.g. NONCRITICAL)."""
+
+
+def looks_like_agenda(path: str) -> bool:
+    """Cheap test (no YAML parse) for a top-level 'workloads:' or 'sections:' key."""
+    try:
+        with open(path, "rb") as handle:
+            return _AGENDA_MARKER.search(handle.read()) is not None
+    except OSError:
+        return False
+
+
+def format_problems(error: InputError) -> str:
+    """One paragraph per problem, with no traceback."""
+    count = len(error.problems)
+    head = f"{count} problem{'s' if count > 1 else ''} in {error.kind}:" if count > 1 else ""
+    return "\n".join(filter(None, [head, *(str(p) for p in error.problems)]))
+
+
+class AgendaFile(pytest.File):
+    """A YAML agenda; collecting it validates it completely."""
+
+    agenda: Agenda | None = None
+
+    def collect(self) -> Iterator[JobItem]:
+        if not looks_like_agenda(str(self.path)):
+            raise AgendaError(Problem(Location(str(self.path), 1), "",
+                                      "this YAML file is not an agenda: its top level has no "
+                                      "'workloads' or 'sections' key"))
+        catalog = build_catalog(self.ihook)
+        agenda = load_agenda(str(self.path), catalog)
+        self.agenda = agenda
+        order = self.config.getoption("wa_order") or agenda.settings.execution_order
+        for job in order_jobs(agenda.specs, order, wa_seed(self.config)):
+            yield JobItem.from_parent(self, name=job.name, job=job, agenda=agenda,
+                                      workload_class=catalog.workload(job.spec.workload_name),
+                                      catalog=catalog)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
+                     style: Any = None) -> Any:
+        if isinstance(excinfo.value, InputError):
+            return format_problems(excinfo.value)
+        return super().repr_failure(excinfo)
+
+
+def _describe(stage: str, error: BaseException) -> str:
+    if isinstance(error, WAError | ValueError | OSError | TimeoutError):
+        return f"{stage}: {type(error).__name__}: {error}"
+    # An unexpected exception is a bug in a workload or instrument: show where.
+    frames = traceback.format_exception(type(error), error, error.__traceback__, limit=-6)
+    return f"{stage}: " + "".join(frames).rstrip()
+
+
+def failure_message(context: JobContext) -> str:
+    lines = [f"{context.status.name}: {context.name} ({context.spec.workload_name}, "
+             f"{context.spec.location})"]
+    lines += [_describe(stage, error) for stage, error in context.errors]
+    return "\n".join(lines)
+
+
+class JobItem(pytest.Item):
+    """One job iteration: ``<job id>-<label>[<iteration>]``."""
+
+    def __init__(self, *, job: Job, agenda: Agenda, workload_class: type, catalog: Any,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.job = job
+        self.spec = job.spec
+        self.agenda = agenda
+        self.workload_class = workload_class
+        self.catalog = catalog
+        self.context: JobContext | None = None
+        self.next_job_item: pytest.Item | None = None
+        self.extra_keyword_matches.update({job.spec.workload_name, job.spec.label,
+                                           *map(str, job.spec.classifiers.values())})
+
+    def reportinfo(self) -> tuple[Any, int | None, str]:
+        return self.path, self.spec.location.line - 1, self.name
+
+    # --- pytest phases ---
+
+    def setup(self) -> None:
+        run = get_run(self.config)
+        run.start()
+        reason = run.skip_reason(self.spec)
+        if reason is not None:
+            self._set_properties(JobStatus.SKIPPED)
+            pytest.skip(reason)
+        workload = run.workload_for(self.spec, self.workload_class)
+        context = self.context = JobContext(run, self.job, workload)
+        run.current_job = context
+        run.begin_spec(context)
+        try:
+            run.initialize_once(workload, context)
+        except Exception as exc:
+            context.record_error("initialize", exc)
+            context.set_status(JobStatus.FAILED)
+            self._fail_setup(context)
+        try:
+            setup_job(context)
+        except Exception:
+            self._fail_setup(context)
+
+    def _fail_setup(self, context: JobContext) -> None:
+        stage, error = context.errors[-1]
+        context.run.fail_spec(self.spec, f"an earlier iteration of {self.spec.id} failed in "
+                                         f"{stage}: {error}")
+        self._set_properties(JobStatus.FAILED)
+        pytest.fail(failure_message(context), pytrace=False)
+
+    def runtest(self) -> None:
+        context = self.context
+        assert context is not None
+        run_job(context)
+        self._set_properties(context.status, context)
+        if context.status == JobStatus.NONCRITICAL:
+            warnings.warn(PytestWAWarning(failure_message(context)), stacklevel=1)
+        if not context.status.passed:
+            pytest.fail(failure_message(context), pytrace=False)
+
+    def teardown(self) -> None:
+        context = self.context
+        if context is None:
+            return
+        self.context = None
+        try:
+            end_job(context)
+        finally:
+            context.run.current_job = None
+            following = (self.next_job_item.spec if isinstance(self.next_job_item, JobItem)
+                         else None)
+            context.run.end_spec_unless(context, following)
+
+    def _set_properties(self, status: JobStatus, context: JobContext | None = None) -> None:
+        """Status, identity, classifiers and metrics as user_properties (junit-xml)."""
+        kept = [(k, v) for k, v in self.user_properties
+                if not str(k).startswith(WA_PROPERTY_PREFIXES)]
+        spec = self.spec
+        kept += [("wa_status", status.name), ("wa_job_id", spec.id), ("wa_label", spec.label),
+                 ("wa_iteration", self.job.iteration), ("wa_workload", spec.workload_name)]
+        kept += [(f"classifier:{k}", v) for k, v in spec.classifiers.items()]
+        for metric in context.metrics if context else ():
+            units = f" {metric.units}" if metric.units else ""
+            kept.append((f"metric:{metric.name}", f"{metric.value}{units}"))
+        self.user_properties[:] = kept
+
+
+def agenda_file_for(file_path: Any, parent: Any) -> AgendaFile | None:
+    """The collector for a YAML file: agendas always, other YAML only if named explicitly."""
+    if looks_like_agenda(os.fspath(file_path)) or parent.session.isinitpath(file_path):
+        return AgendaFile.from_parent(parent, path=file_path)
+    return None

@@ -1,0 +1,119 @@
+"""Every ``pytest_wa_*`` hook: WA's signal bus expressed as pluggy hooks.
+
+Each job stage is one hook. pytest-wa's core implements it (``trylast``) and
+does the work; an instrument wraps it with ``@pytest.hookimpl(wrapper=True)``,
+acting before and after ``yield`` as WA's before/successful/after signals
+did. Because pluggy calls later-registered implementations first, instruments
+are registered in priority order (see ``instruments/__init__.py``).
+
+A ``conftest.py`` that implements one of these hooks is an instrument for
+every job below it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from .job import JobContext
+    from .registry import Registry
+    from .run import RunContext
+    from .targets.base import Target
+
+hookspec = pytest.hookspec
+
+
+# --- registration (called at collection, so conftest files can add plugins) ---
+
+@hookspec
+def pytest_wa_register_workloads(registry: Registry) -> None:
+    """Add workload classes: ``registry.add(MyWorkload)``.
+
+    Implement it in a ``conftest.py`` (it then applies to agendas below that
+    conftest) or in an installed plugin. Packages can also use the
+    ``pytest_wa.workloads`` entry-point group.
+    """
+
+
+@hookspec
+def pytest_wa_register_instruments(registry: Registry) -> None:
+    """Add instrument classes: ``registry.add(MyInstrument)``.
+
+    Instruments are enabled by name in an agenda's ``augmentations``. Packages
+    can also use the ``pytest_wa.instruments`` entry-point group.
+    """
+
+
+# --- factories ---
+
+@hookspec(firstresult=True)
+def pytest_wa_make_target(config: pytest.Config, device: str) -> Target | None:
+    """Create (not yet connect) the target for the device named ``device``.
+
+    The first non-None result wins; pytest-wa's own implementation is
+    ``trylast`` so a conftest can supply its own target class.
+    """
+
+
+# --- run ---
+
+@hookspec
+def pytest_wa_run_start(run: RunContext) -> None:
+    """The run begins: the target is connected, no job has run yet (WA: RUN_START/RUN_INIT)."""
+
+
+@hookspec
+def pytest_wa_run_end(run: RunContext) -> None:
+    """The run is over, also after an interrupt (WA: RUN_FIN/RUN_END)."""
+
+
+# --- specs ---
+
+@hookspec
+def pytest_wa_spec_start(job: JobContext) -> None:
+    """The first job of a run of consecutive jobs of one spec begins (WA: WORKLOAD_SPEC_START)."""
+
+
+@hookspec
+def pytest_wa_spec_end(job: JobContext) -> None:
+    """The last consecutive job of a spec ended (WA: WORKLOAD_SPEC_END)."""
+
+
+# --- jobs ---
+
+@hookspec
+def pytest_wa_job_start(job: JobContext) -> None:
+    """A job (one iteration) begins, before its setup (WA: ITERATION_START)."""
+
+
+@hookspec
+def pytest_wa_job_setup(job: JobContext) -> None:
+    """Set the job up; the core calls the workload's ``setup`` (WA: *_WORKLOAD_SETUP)."""
+
+
+@hookspec
+def pytest_wa_job_execute(job: JobContext) -> None:
+    """Run the workload: wrap this to measure exactly the execution (WA: *_WORKLOAD_EXECUTION)."""
+
+
+@hookspec
+def pytest_wa_job_extract_results(job: JobContext) -> None:
+    """Collect metrics and artifacts from the target (WA: *_WORKLOAD_RESULT_UPDATE)."""
+
+
+@hookspec
+def pytest_wa_job_teardown(job: JobContext) -> None:
+    """Undo the job's setup on the target (WA: *_WORKLOAD_TEARDOWN)."""
+
+
+@hookspec
+def pytest_wa_job_end(job: JobContext) -> None:
+    """The job is over, its status is known (WA: ITERATION_END)."""
+
+
+@hookspec
+def pytest_wa_job_output(job: JobContext) -> None:
+    """The job's status and results are final: process or export them (WA: result processors)."""
+

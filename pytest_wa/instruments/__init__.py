@@ -1,0 +1,22 @@
+"""Instruments: enabling them, and the one place where their order is decided.
+
+pluggy calls later-registered implementations first and nests wrappers in
+call order (the first called is the outermost). So the highest-priority
+(fastest) instrument is registered first: it is called last, ends up
+innermost, and runs closest to the workload on both sides of every stage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from .base import Instrument, Priority
+
+
+def registration_order(instruments: Iterable[Any]) -> list[Any]:
+    """Instrument instances in the order they must be registered with pluggy."""
+    return sorted(instruments, key=lambda instrument: -int(getattr(instrument, "priority", 0)))
+
+
+__all__ = ["Instrument", "Priority", "registration_order"]

@@ -1,0 +1,183 @@
+"""One job iteration at run time, and WA's lifecycle around it.
+
+``JobContext`` is what workloads (as ``context``) and instruments (as ``job``)
+receive: the target, the spec, and methods to record metrics, artifacts and
+events. ``setup_job``/``run_job``/``end_job`` drive the stage hooks and decide
+the WA status exactly once per stage, as WA3's runner does:
+
+- setup fails -> FAILED (and later iterations of the spec are SKIPPED);
+- execute fails -> FAILED, results are still extracted, teardown still runs;
+- extraction fails after a good run -> PARTIAL;
+- only teardown fails -> NONCRITICAL (passed, with a warning);
+- Ctrl-C -> ABORTED, teardown still runs, the interrupt goes on.
+"""
+
+from __future__ import annotations
+
+import datetime
+import time
+from typing import TYPE_CHECKING, Any
+
+from .results import ARTIFACT_KINDS, Artifact, Event, Metric
+from .status import JobStatus
+
+if TYPE_CHECKING:
+    from .agenda.spec import Job
+    from .run import RunContext
+    from .targets.base import CommandResult, Target
+    from .workloads.base import Workload
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+class JobContext:
+    """A running job: its spec, target, workload, status and everything it recorded."""
+
+    def __init__(self, run: RunContext, job: Job, workload: Workload) -> None:
+        self.run = run
+        self.job = job
+        self.spec = job.spec
+        self.iteration = job.iteration
+        self.workload = workload
+        self.status = JobStatus.PENDING
+        self.metrics: list[Metric] = []
+        self.artifacts: list[Artifact] = []
+        self.events: list[Event] = []
+        self.outputs: list[CommandResult] = []
+        self.errors: list[tuple[str, BaseException]] = []
+        self.classifiers: dict[str, Any] = dict(job.spec.classifiers)
+        self.start_time: datetime.datetime | None = None
+        self.end_time: datetime.datetime | None = None
+        self.duration = 0.0
+        self.setup_done = False
+        self.retries = 0
+        self._started = 0.0
+
+    # --- identity ---
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+    @property
+    def label(self) -> str:
+        return self.spec.label
+
+    @property
+    def name(self) -> str:
+        return self.job.name
+
+    @property
+    def target(self) -> Target:
+        return self.run.target
+
+    # --- recording ---
+
+    def add_metric(self, name: str, value: Any, units: str | None = None, *,
+                   lower_is_better: bool = False,
+                   classifiers: dict[str, Any] | None = None) -> Metric:
+        """Record a metric; the job's classifiers apply to it, its own ones win."""
+        metric = Metric(name, value, units, lower_is_better,
+                        {**self.classifiers, **(classifiers or {})})
+        self.metrics.append(metric)
+        return metric
+
+    def add_artifact(self, name: str, path: str, kind: str = "data",
+                     description: str | None = None,
+                     classifiers: dict[str, Any] | None = None) -> Artifact:
+        """Record a file the job produced (a path relative to its output directory)."""
+        if kind not in ARTIFACT_KINDS:
+            raise ValueError(f"artifact kind must be one of {', '.join(ARTIFACT_KINDS)}")
+        artifact = Artifact(name, path, kind, description, dict(classifiers or {}))
+        self.artifacts.append(artifact)
+        return artifact
+
+    def add_event(self, message: str) -> Event:
+        event = Event(message)
+        self.events.append(event)
+        return event
+
+    def add_output(self, result: CommandResult) -> None:
+        """Keep a command's output with the job (shown when the job fails)."""
+        self.outputs.append(result)
+
+    def record_error(self, stage: str, error: BaseException) -> None:
+        self.errors.append((stage, error))
+        self.add_event(f"{stage} failed: {type(error).__name__}: {error}")
+
+    # --- status ---
+
+    def set_status(self, status: JobStatus) -> None:
+        self.status = status
+
+    def mark(self, status: JobStatus) -> None:
+        """Lower the outcome: a later, milder problem never hides an earlier one."""
+        if self.status in (JobStatus.RUNNING, JobStatus.OK) or status > self.status:
+            self.status = status
+
+    def __repr__(self) -> str:
+        return f"<JobContext {self.name} {self.status.name}>"
+
+
+def setup_job(job: JobContext) -> None:
+    """ITERATION_START, then setup. Raises the setup error after marking FAILED."""
+    job.start_time = _now()
+    job._started = time.monotonic()
+    job.set_status(JobStatus.STARTED)
+    hook = job.run.stage_hooks(job)
+    hook.pytest_wa_job_start(job=job)
+    try:
+        hook.pytest_wa_job_setup(job=job)
+    except Exception as exc:
+        job.record_error("setup", exc)
+        job.set_status(JobStatus.FAILED)
+        raise
+    job.setup_done = True
+    job.set_status(JobStatus.RUNNING)
+
+
+def run_job(job: JobContext) -> None:
+    """Execute, extract results and tear down; leaves the final status on ``job``."""
+    hook = job.run.stage_hooks(job)
+    try:
+        _stage(job, hook.pytest_wa_job_execute, "execute", JobStatus.FAILED)
+        _stage(job, hook.pytest_wa_job_extract_results, "extract_results", JobStatus.PARTIAL)
+    except KeyboardInterrupt:
+        job.set_status(JobStatus.ABORTED)
+        raise
+    finally:
+        teardown_job(job)
+    if job.status == JobStatus.RUNNING:
+        job.set_status(JobStatus.OK)
+
+
+def _stage(job: JobContext, call: Any, stage: str, failure: JobStatus) -> None:
+    try:
+        call(job=job)
+    except Exception as exc:
+        job.record_error(stage, exc)
+        job.mark(failure)
+
+
+def teardown_job(job: JobContext) -> None:
+    """Run teardown if setup completed; a teardown failure alone is NONCRITICAL."""
+    if not job.setup_done:
+        return
+    job.setup_done = False
+    try:
+        job.run.stage_hooks(job).pytest_wa_job_teardown(job=job)
+    except Exception as exc:
+        job.record_error("teardown", exc)
+        if job.status in (JobStatus.RUNNING, JobStatus.OK):
+            job.set_status(JobStatus.NONCRITICAL)
+
+
+def end_job(job: JobContext) -> None:
+    """ITERATION_END and the final-status hook; runs whatever happened before."""
+    job.end_time = _now()
+    job.duration = time.monotonic() - job._started if job._started else 0.0
+    hook = job.run.stage_hooks(job)
+    hook.pytest_wa_job_end(job=job)
+    hook.pytest_wa_job_output(job=job)

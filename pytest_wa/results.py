@@ -1,0 +1,49 @@
+"""What a job or run produces: metrics, artifacts and events.
+
+These are plain dataclasses with WA3's field names so that the output writer
+can serialise them the way WA3 does.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from typing import Any
+
+ARTIFACT_KINDS = ("log", "meta", "data", "export", "raw")
+
+
+@dataclass
+class Metric:
+    """One measured value. ``lower_is_better`` tells analysis tools its direction."""
+
+    name: str
+    value: Any
+    units: str | None = None
+    lower_is_better: bool = False
+    classifiers: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        value = f"{self.value:.6g}" if isinstance(self.value, float) else str(self.value)
+        return f"{self.name}={value}{' ' + self.units if self.units else ''}"
+
+
+@dataclass
+class Artifact:
+    """A file (or directory) a job produced, relative to the job's output directory."""
+
+    name: str
+    path: str
+    kind: str = "data"
+    description: str | None = None
+    classifiers: dict[str, Any] = field(default_factory=dict)
+    is_dir: bool = False
+
+
+@dataclass
+class Event:
+    """Something worth recording that happened during a job (errors, warnings, notes)."""
+
+    message: str
+    timestamp: datetime.datetime = field(
+        default_factory=lambda: datetime.datetime.now(datetime.timezone.utc))
