@@ -10,8 +10,6 @@ the final hooks in pytest's teardown.
 
 from __future__ import annotations
 
-import os
-import re
 import traceback
 import warnings
 from collections.abc import Iterator
@@ -20,27 +18,18 @@ from typing import Any
 import pytest
 
 from .agenda import Agenda, Job, load_agenda, order_jobs
-from .errors import AgendaError, InputError, Location, Problem, WAError
+from .errors import AgendaError, InputError, Location, Problem, TargetError, WAError
 from .job import JobContext, end_job, run_job, setup_job
+from .plugin import looks_like_agenda
 from .registry import build_catalog
-from .runstate import get_run, wa_seed
+from .runstate import JobRecord, get_run, get_tally, wa_seed
 from .status import JobStatus
 
-_AGENDA_MARKER = re.compile(rb"^(?:workloads|sections)\s*:|^\{", re.MULTILINE)
 WA_PROPERTY_PREFIXES = ("wa_", "metric:", "classifier:")
 
 
 class PytestWAWarning(UserWarning):
     """A job passed, but something about it deserves attention (e.g. NONCRITICAL)."""
-
-
-def looks_like_agenda(path: str) -> bool:
-    """Cheap test (no YAML parse) for a top-level 'workloads:' or 'sections:' key."""
-    try:
-        with open(path, "rb") as handle:
-            return _AGENDA_MARKER.search(handle.read()) is not None
-    except OSError:
-        return False
 
 
 def format_problems(error: InputError) -> str:
@@ -113,8 +102,7 @@ class JobItem(pytest.Item):
     # --- pytest phases ---
 
     def setup(self) -> None:
-        run = get_run(self.config)
-        run.start()
+        run = start_run(self.config)
         reason = run.skip_reason(self.spec)
         if reason is not None:
             self._set_properties(JobStatus.SKIPPED)
@@ -123,16 +111,26 @@ class JobItem(pytest.Item):
         context = self.context = JobContext(run, self.job, workload)
         run.current_job = context
         run.begin_spec(context)
+        if not (self._initialize(run, workload, context) and self._setup(context)):
+            self._fail_setup(context)  # outside the except blocks: no chained traceback
+
+    @staticmethod
+    def _initialize(run: Any, workload: Any, context: JobContext) -> bool:
         try:
             run.initialize_once(workload, context)
         except Exception as exc:
             context.record_error("initialize", exc)
             context.set_status(JobStatus.FAILED)
-            self._fail_setup(context)
+            return False
+        return True
+
+    @staticmethod
+    def _setup(context: JobContext) -> bool:
         try:
             setup_job(context)
         except Exception:
-            self._fail_setup(context)
+            return False
+        return True
 
     def _fail_setup(self, context: JobContext) -> None:
         stage, error = context.errors[-1]
@@ -156,6 +154,9 @@ class JobItem(pytest.Item):
         if context is None:
             return
         self.context = None
+        if context.status == JobStatus.ABORTED:  # no report is made for an interrupted call
+            get_tally(self.config).records[self.nodeid] = JobRecord(
+                f"{self.spec.id}-{self.spec.label}", context.status.name)
         try:
             end_job(context)
         finally:
@@ -163,6 +164,12 @@ class JobItem(pytest.Item):
             following = (self.next_job_item.spec if isinstance(self.next_job_item, JobItem)
                          else None)
             context.run.end_spec_unless(context, following)
+
+    def locate_skip(self, report: pytest.TestReport) -> None:
+        """Point a skip at the agenda line of the job, not at pytest-wa's source."""
+        if report.skipped and isinstance(report.longrepr, tuple):
+            reason = report.longrepr[2]
+            report.longrepr = (str(self.path), self.spec.location.line, reason)
 
     def _set_properties(self, status: JobStatus, context: JobContext | None = None) -> None:
         """Status, identity, classifiers and metrics as user_properties (junit-xml)."""
@@ -178,8 +185,22 @@ class JobItem(pytest.Item):
         self.user_properties[:] = kept
 
 
-def agenda_file_for(file_path: Any, parent: Any) -> AgendaFile | None:
-    """The collector for a YAML file: agendas always, other YAML only if named explicitly."""
-    if looks_like_agenda(os.fspath(file_path)) or parent.session.isinitpath(file_path):
-        return AgendaFile.from_parent(parent, path=file_path)
-    return None
+def random_order_notice(config: pytest.Config, items: list[pytest.Item]) -> str | None:
+    """The seed line shown after collection when any agenda runs in random order."""
+    forced = config.getoption("wa_order")
+    if not any(isinstance(item, JobItem) and
+               (forced or item.agenda.settings.execution_order) == "random" for item in items):
+        return None
+    seed = wa_seed(config)
+    return f"pytest-wa: random execution order, seed {seed} (--wa-seed {seed} repeats it)"
+
+
+def start_run(config: pytest.Config) -> Any:
+    """The started run; a device that cannot be had ends the session with one clear line."""
+    run = get_run(config)
+    try:
+        run.start()
+    except (InputError, TargetError) as exc:
+        pytest.exit(f"pytest-wa: cannot use device {run.device!r}: {exc}",
+                    returncode=pytest.ExitCode.USAGE_ERROR)
+    return run

@@ -7,6 +7,8 @@ with its file and line before anything runs (WA3 checks late, on the target).
 
 from __future__ import annotations
 
+import contextlib
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,8 +34,29 @@ class Kind:
         return self.convert(value)
 
 
+_TYPE_NAMES: tuple[tuple[type, str], ...] = (
+    (bool, "boolean"), (int, "integer"), (float, "number"), (str, "string"), (dict, "mapping"),
+    (list, "list"), (type(None), "null"),
+)
+MAX_SHOWN = 80
+
+
+def type_name(value: Any) -> str:
+    """The YAML-level name of a value's type ('mapping', 'list', ...), for messages."""
+    for cls, name in _TYPE_NAMES:
+        if isinstance(value, cls):
+            return name
+    return type(value).__name__
+
+
+def shown(value: Any) -> str:
+    """``repr(value)``, cut short: messages quote what the user wrote, not a whole file."""
+    text = repr(value)
+    return text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN - 3] + "..."
+
+
 def _describe(value: Any) -> str:
-    return f"{value!r} ({type(value).__name__})"
+    return f"{shown(value)} ({type_name(value)})"
 
 
 def _integer(value: Any) -> int:
@@ -44,24 +67,28 @@ def _integer(value: Any) -> int:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, str):
-        try:
-            return int(value.strip(), 0)
-        except ValueError:
-            pass
+        for base in (10, 0):  # "010" is ten, as in WA3; "0x10" is sixteen
+            try:
+                return int(value.strip(), base)
+            except ValueError:
+                pass
     raise ParameterValueError(f"expected an integer, got {_describe(value)}")
 
 
 def _number(value: Any) -> float | int:
     if isinstance(value, bool):
         raise ParameterValueError(f"expected a number, got {_describe(value)}")
+    number: float | int | None = None
     if isinstance(value, int | float):
-        return value
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            pass
-    raise ParameterValueError(f"expected a number, got {_describe(value)}")
+        number = value
+    elif isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            number = float(value)
+    if number is None:
+        raise ParameterValueError(f"expected a number, got {_describe(value)}")
+    if not math.isfinite(number):  # .inf seconds would hang a run, .nan compares false
+        raise ParameterValueError(f"expected a finite number, got {_describe(value)}")
+    return number
 
 
 def _boolean(value: Any) -> bool:
@@ -149,11 +176,14 @@ class Parameter:
         return self.default is not _NO_DEFAULT
 
     def convert(self, value: Any) -> Any:
-        """Convert and check one value; raises ParameterValueError with a clear message."""
+        """Convert and check one value; raises ParameterValueError with a clear message.
+
+        ``null`` stands for "not given", as in WA3: the default, if there is one.
+        """
         if value is None:
             if self.mandatory:
                 raise ParameterValueError("a value is required")
-            return None
+            return self.default if self.has_default else None
         try:
             converted = as_kind(self.kind)(value)
         except ParameterValueError:

@@ -7,6 +7,8 @@ fixture is used.
 
 from __future__ import annotations
 
+import re
+import sys
 from typing import Any
 
 import pytest
@@ -52,18 +54,35 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
     return None
 
 
-def pytest_collect_file(file_path: Any, parent: pytest.Collector) -> pytest.Collector | None:
-    if file_path.suffix in (".yaml", ".yml"):
-        from .collect import agenda_file_for
+# A top-level workloads/sections key (or a likely misspelling of one, so that the
+# typo is reported rather than the file silently ignored), or a flow mapping.
+_AGENDA_MARKER = re.compile(rb"^(?:workloads?|sections?|work_loads)\s*:|^\{", re.MULTILINE)
 
-        return agenda_file_for(file_path, parent)
+
+def looks_like_agenda(path: str) -> bool:
+    """Cheap test (no YAML parse) for a top-level 'workloads:' or 'sections:' key."""
+    try:
+        with open(path, "rb") as handle:
+            return _AGENDA_MARKER.search(handle.read()) is not None
+    except OSError:
+        return False
+
+
+def pytest_collect_file(file_path: Any, parent: pytest.Collector) -> pytest.Collector | None:
+    if file_path.suffix not in (".yaml", ".yml"):
+        return None
+    if looks_like_agenda(str(file_path)) or parent.session.isinitpath(file_path):
+        from .collect import AgendaFile
+
+        return AgendaFile.from_parent(parent, path=file_path)
     return None
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    from .collect import JobItem
-
-    jobs = [item for item in session.items if isinstance(item, JobItem)]
+    collect = sys.modules.get(f"{__package__}.collect")
+    if collect is None:  # no YAML file was looked at, so there is no job item
+        return
+    jobs = [item for item in session.items if isinstance(item, collect.JobItem)]
     if jobs:
         from .runstate import get_run
 
@@ -75,14 +94,38 @@ def pytest_collection_finish(session: pytest.Session) -> None:
                                     str(item.path.parent))
 
 
+def pytest_report_collectionfinish(config: pytest.Config, items: list[pytest.Item]
+                                   ) -> str | None:
+    collect = sys.modules.get(f"{__package__}.collect")
+    if collect is None:
+        return None
+    return collect.random_order_notice(config, items)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """pytest-xdist: every worker orders jobs with the controller's random seed."""
+    from .runstate import wa_seed
+
+    node.workerinput["wa_seed"] = wa_seed(node.config)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
     if hasattr(item, "next_job_item"):
         item.next_job_item = nextitem
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Any:
+    report = yield
+    if hasattr(item, "locate_skip"):
+        item.locate_skip(report)
+    return report
+
+
 def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -> Any:
-    if not report.user_properties or report.when == "teardown":
+    if report.when == "teardown" or not getattr(report, "user_properties", None):
         return None
     from .report import teststatus
 
@@ -101,8 +144,6 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 @pytest.fixture(scope="session")
 def wa_target(request: pytest.FixtureRequest) -> Any:
     """The run's target (``--wa-device``), connected; shared with agenda jobs."""
-    from .runstate import get_run
+    from .collect import start_run
 
-    run = get_run(request.config)
-    run.start()
-    return run.target
+    return start_run(request.config).target

@@ -46,10 +46,26 @@ class Registry:
 
 
 @functools.cache
+def _declared_entry_points() -> dict[str, list[metadata.EntryPoint]]:
+    """Our groups' entry points, from one scan of the installed distributions."""
+    found: dict[str, list[metadata.EntryPoint]] = {WORKLOAD_GROUP: [], INSTRUMENT_GROUP: []}
+    seen: set[str] = set()
+    for distribution in metadata.distributions():
+        name = distribution.metadata["Name"] or ""
+        if name in seen:  # the same distribution found twice on sys.path
+            continue
+        seen.add(name)
+        for entry in distribution.entry_points:
+            if entry.group in found:
+                found[entry.group].append(entry)
+    return found
+
+
+@functools.cache
 def entry_point_classes(group: str) -> tuple[type, ...]:
     """Classes declared by installed packages under ``group`` (loaded once)."""
     classes = []
-    for entry in metadata.entry_points(group=group):
+    for entry in _declared_entry_points()[group]:
         try:
             classes.append(entry.load())
         except Exception as exc:  # a broken third-party package must be named, not crash

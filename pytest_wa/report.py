@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from .runstate import JobRecord, existing_run, get_tally
+from .runstate import JobRecord, get_tally
 from .status import SUMMARY_ORDER, TERMINAL, JobStatus
 
 MAX_TABLE_ROWS = 60
@@ -74,10 +74,6 @@ class StatusReporter:
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         tally = get_tally(self.config)
-        run = existing_run(self.config)
-        aborted = run.current_job if run is not None else None
-        if aborted is not None and aborted.status == JobStatus.ABORTED:
-            tally.records.setdefault(aborted.name, JobRecord(aborted.name, "ABORTED"))
         if not tally.records:
             return
         terminalreporter.section("pytest-wa results")

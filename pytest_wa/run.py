@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError
 from .instruments import registration_order
+from .instruments.guard import guarded_plugin
 
 if TYPE_CHECKING:
     import pytest
@@ -60,6 +61,7 @@ class RunContext:
         self.instruments: dict[str, Any] = {}
         self._workloads: dict[SpecKey, Workload] = {}
         self._initialized: list[tuple[Workload, JobContext]] = []
+        self._initialized_ids: set[int] = set()
         self._spec_failures: dict[SpecKey, str] = {}
         self._subsets: dict[frozenset[str], Any] = {}
         self.previous_spec: SpecKey | None = None
@@ -96,9 +98,9 @@ class RunContext:
         instances = [cls(source_directory=source, **config)
                      for cls, config, source in self.instrument_plan.values()]
         for instrument in registration_order(instances):
-            self.config.pluginmanager.register(instrument, f"pytest-wa-instrument-"
-                                                           f"{instrument.name}")
-            self.instruments[instrument.name] = instrument
+            plugin = guarded_plugin(instrument)
+            self.config.pluginmanager.register(plugin, f"pytest-wa-instrument-{instrument.name}")
+            self.instruments[instrument.name] = plugin
 
     def finish(self) -> None:
         """Finalize workloads, fire run_end, unregister instruments, disconnect."""
@@ -150,9 +152,10 @@ class RunContext:
 
     def initialize_once(self, workload: Workload, context: JobContext) -> None:
         """WA's initialize: once per run for each workload instance, before its first job."""
-        if any(done is workload for done, _ in self._initialized):
+        if id(workload) in self._initialized_ids:
             return
         workload.initialize(context)
+        self._initialized_ids.add(id(workload))
         self._initialized.append((workload, context))
 
     def begin_spec(self, context: JobContext) -> None:

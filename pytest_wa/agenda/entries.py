@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import Location, Problem, close_matches
-from ..parameters import ParameterValueError, integer, string
+from ..parameters import ParameterValueError, integer, shown, string, type_name
 from .yamlsource import LocatedDict, LocatedList
 
 # WA3 JobSpec configuration points and their aliases.
@@ -31,7 +31,7 @@ MAPPING_FIELDS = ("workload_parameters", "runtime_parameters", "boot_parameters"
                   "classifiers")
 ALIAS_TO_FIELD = {alias: name for name, aliases in SPEC_FIELDS.items()
                   for alias in (name, *aliases)}
-LABEL_FORBIDDEN = ("::", "[", "]", "/", "\\", "\n")
+LABEL_FORBIDDEN = ("::", "[", "]", "/", "\\", "\n", "\x00")
 
 
 class ProblemList:
@@ -71,12 +71,17 @@ class Entry:
     group: str | None = None
     fields: dict[str, Any] = field(default_factory=dict)
     field_locations: dict[str, Location] = field(default_factory=dict)
+    field_keys: dict[str, str] = field(default_factory=dict)
     toggles: list[Toggle] = field(default_factory=list)
     clears_toggles: bool = False
     workloads: list[Entry] = field(default_factory=list)
 
     def where(self, name: str) -> Location:
         return self.field_locations.get(name, self.location)
+
+    def path_of(self, name: str) -> str:
+        """The key path of a field, under the name (or alias) the user wrote."""
+        return f"{self.key_path}.{self.field_keys.get(name, name)}"
 
 
 def key_location(mapping: Any, key: Any, default: Location) -> Location:
@@ -111,13 +116,15 @@ def read_spec_fields(raw: dict, entry: Entry, problems: ProblemList, extra: tupl
             _read_toggles(value, entry, where, path, problems)
             continue
         if name in entry.fields:
-            problems.add(where, path, f"{name!r} is given twice (as {key!r} and an alias); "
-                                      "give it once")
+            first = next(k for k in raw if ALIAS_TO_FIELD.get(k) == name)
+            problems.add(where, path, f"{name!r} is given twice, as {first!r} and as {key!r} "
+                                      "(the same setting under another name); give it once")
             continue
         checked = _check_field(name, value, where, path, problems)
         if checked is not None:
             entry.fields[name] = checked
             entry.field_locations[name] = where
+            entry.field_keys[name] = str(key)
     return leftovers
 
 
@@ -127,7 +134,8 @@ def _check_field(name: str, value: Any, where: Location, path: str, problems: Pr
         if value is None:
             return LocatedDict(where)
         if not isinstance(value, dict):
-            problems.add(where, path, f"must be a mapping, got {type(value).__name__}")
+            problems.add(where, path, f"must be a mapping, got {type_name(value)} "
+                                      f"{shown(value)}")
             return None
         bad = [k for k in value if not isinstance(k, str)]
         if bad:
@@ -164,7 +172,8 @@ def _read_toggles(value: Any, entry: Entry, where: Location, path: str,
     if items is None:
         return
     if not isinstance(items, list):
-        problems.add(where, path, f"must be a list of names, got {type(value).__name__}")
+        problems.add(where, path, f"must be a list of names, got {type_name(value)} "
+                                  f"{shown(value)}")
         return
     for index, item in enumerate(items):
         item_where = item_location(items, index, where)
@@ -176,7 +185,7 @@ def _read_toggles(value: Any, entry: Entry, where: Location, path: str,
                                                    "config, not in a workload or section")
                 continue
             problems.add(item_where, f"{path}[{index}]", f"expected an instrument name, got "
-                                                         f"{item!r}")
+                                                         f"{shown(item)}")
             continue
         enabled = not item.startswith("~")
         name = item.lstrip("~")
@@ -188,19 +197,28 @@ def _read_toggles(value: Any, entry: Entry, where: Location, path: str,
 
 
 def read_id(raw: dict, entry: Entry, problems: ProblemList, seen: set[str]) -> None:
-    """Check an explicit ``id`` (unique, no '-', not 'global') and store it."""
+    """Check an explicit ``id`` (unique, no '-', not 'global', usable in a path) and store it.
+
+    WA3 forbids only '-' and 'global'; an id is also part of pytest item names and
+    output directory names here, so the characters a label cannot hold are refused.
+    """
     if "id" not in raw:
         return
     where = key_location(raw, "id", entry.location)
     value = raw["id"]
     if isinstance(value, bool) or not isinstance(value, str | int) or value == "":
         problems.add(where, f"{entry.key_path}.id", f"an id must be a non-empty name, got "
-                                                    f"{value!r}")
+                                                    f"{shown(value)}")
         return
     text = str(value)
+    forbidden = [c for c in LABEL_FORBIDDEN if c in text]
     if "-" in text:
         problems.add(where, f"{entry.key_path}.id", f"id {text!r} contains '-', which joins "
                                                     "section and workload ids in job ids")
+    elif forbidden:  # ids name pytest items and output directories, as labels do
+        problems.add(where, f"{entry.key_path}.id", f"id {text!r} cannot be used in a test "
+                                                    "name or a directory name (it contains "
+                                                    f"{forbidden[0]!r})")
     elif text == "global":
         problems.add(where, f"{entry.key_path}.id", "'global' is a reserved id")
     elif text in seen:

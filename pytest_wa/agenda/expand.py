@@ -2,9 +2,14 @@
 
 WA3 rules kept here: auto ids ``wk1``/``s1``... count only entries without an
 explicit id and skip ids already taken; global workloads come before a
-section's own; config < section < workload for every setting (mappings merge,
-scalars override); sections with a ``group`` form a cross product whose ids
-join into the job id and whose group names become classifiers.
+section's own; config < global < section < workload for every setting
+(mappings merge, scalars override); sections with a ``group`` form a cross
+product whose ids join into the job id and whose group names become
+classifiers; the label defaults to the workload name as written.
+
+Deliberate difference from WA3: a grouped section's own ``workloads`` run in
+every combination that section is part of (WA3 3.3.1 attaches them only to the
+last copy of the section it creates, which looks like an accident).
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..errors import AgendaError, Location, close_matches
-from ..parameters import Parameter, resolve_parameters
+from ..parameters import Parameter, resolve_parameters, shown, type_name
 from .entries import (
     MAPPING_FIELDS,
     SPEC_FIELDS,
@@ -31,7 +36,7 @@ from .entries import (
 )
 from .settings import RUN_SETTING_NAMES, read_run_settings
 from .spec import Agenda, JobSpec
-from .yamlsource import LocatedDict
+from .yamlsource import LocatedDict, merge_values
 
 TOP_LEVEL_KEYS = ["config", "global", "sections", "workloads"]
 SECTION_KEYS = ("id", "group", "workloads", "params")
@@ -67,44 +72,54 @@ class _Section:
 
 
 def build_agenda(data: Any, path: str, files: Sequence[str], catalog: Catalog) -> Agenda:
-    """Validate ``data`` (loaded from ``path``) and expand it into an Agenda."""
+    """Validate ``data`` (loaded from ``path``) and expand it into an Agenda.
+
+    Every problem found is reported at once, in file and line order: entries with
+    problems of their own are still expanded as far as they can be, so that an
+    unknown workload or parameter elsewhere in the file is reported in the same run.
+    """
     problems = ProblemList()
     top = Location(path, 1)
     if not isinstance(data, dict):
         problems.add(top, "", "an agenda must be a mapping with 'workloads' and/or 'sections' "
-                              f"at its top level, got {type(data).__name__}")
+                              f"at its top level, got {type_name(data)} {shown(data)}")
         raise AgendaError(problems.items)
     for key in data:
         if key not in TOP_LEVEL_KEYS:
             problems.add(key_location(data, key, top), str(key),
                          unknown_key_message(key, TOP_LEVEL_KEYS))
-    config, settings, plugin_configs = _read_config(data, path, catalog, problems)
+    configs, settings, plugin_configs = _read_config(data, path, catalog, problems)
     workloads, sections = _read_entries(data, path, problems)
     if not problems and not workloads and not any(s.workloads for s in sections):
-        problems.add(top, "workloads", "the agenda has no workloads to run; list at least one "
-                                       "under 'workloads' (or a section's 'workloads')")
+        problems.add(key_location(data, "workloads", top), "workloads",
+                     "the agenda has no workloads to run; list at least one under 'workloads' "
+                     "(or a section's 'workloads')")
+    specs = _expand(configs, workloads, sections, plugin_configs, catalog, path, problems)
     if problems:
-        raise AgendaError(problems.items)
-    specs = _expand(config, workloads, sections, plugin_configs, catalog, path, problems)
-    if problems:
-        raise AgendaError(problems.items)
-    explicit = frozenset(config.fields) | frozenset(settings.explicit)
-    return Agenda(path, settings.value, tuple(specs), plugin_configs, tuple(files), explicit)
+        raise AgendaError(sorted(problems.items, key=lambda p: (p.location.path != path,
+                                                                p.location.path,
+                                                                p.location.line)))
+    explicit = frozenset(name for config in configs for name in config.fields)
+    return Agenda(path, settings.value, tuple(specs), plugin_configs, tuple(files),
+                  explicit | settings.explicit)
 
 
-def _read_config(data: dict, path: str, catalog: Catalog, problems: ProblemList):
-    config = Entry("config", "config", Location(path, 1))
-    raw_settings: dict[str, tuple[Any, Location]] = {}
+def _read_config(data: dict, path: str, catalog: Catalog, problems: ProblemList
+                 ) -> tuple[list[Entry], Any, dict[str, dict[str, Any]]]:
+    """The ``config`` and ``global`` entries (WA3 applies both, in that order)."""
+    configs: list[Entry] = []
+    raw_settings: dict[str, tuple[Any, Location, str]] = {}
     plugin_configs: dict[str, dict[str, Any]] = {}
     for name in ("config", "global"):
         if name not in data or data[name] is None:
             continue
         raw = data[name]
-        where = key_location(data, name, config.location)
+        where = key_location(data, name, Location(path, 1))
         if not isinstance(raw, dict):
-            problems.add(where, name, f"must be a mapping, got {type(raw).__name__}")
+            problems.add(where, name, f"must be a mapping, got {type_name(raw)} {shown(raw)}")
             continue
-        config.key_path, config.location = name, getattr(raw, "location", where)
+        config = Entry("config", name, getattr(raw, "location", where))
+        configs.append(config)
         leftovers = read_spec_fields(raw, config, problems, extra=("id",))
         if "id" in raw:
             problems.add(key_location(raw, "id", where), f"{name}.id",
@@ -112,7 +127,7 @@ def _read_config(data: dict, path: str, catalog: Catalog, problems: ProblemList)
         for key, value in leftovers.items():
             key_where = key_location(raw, key, where)
             if key in RUN_SETTING_NAMES:
-                raw_settings[key] = (value, key_where)
+                raw_settings[key] = (value, key_where, f"{name}.{key}")
             elif isinstance(key, str) and _plugin_known(key, catalog):
                 _read_plugin_config(key, value, key_where, f"{name}.{key}", plugin_configs,
                                     problems)
@@ -123,7 +138,7 @@ def _read_config(data: dict, path: str, catalog: Catalog, problems: ProblemList)
                              .replace("Allowed here:", "Allowed here: run settings, job "
                                       "settings and plugin names, i.e."))
     settings = read_run_settings(raw_settings, problems)
-    return config, settings, plugin_configs
+    return configs, settings, plugin_configs
 
 
 def _plugin_known(name: str, catalog: Catalog) -> bool:
@@ -136,9 +151,9 @@ def _read_plugin_config(name: str, value: Any, where: Location, path: str,
         return
     if not isinstance(value, dict):
         problems.add(where, path, f"configuration for plugin {name!r} must be a mapping of its "
-                                  f"parameters, got {type(value).__name__}")
+                                  f"parameters, got {type_name(value)} {shown(value)}")
         return
-    configs[name] = value
+    configs[name] = merge_values(configs.get(name), value)  # global's keys win over config's
 
 
 def _read_entries(data: dict, path: str, problems: ProblemList
@@ -169,7 +184,7 @@ def _list_value(data: dict, key: str, top: Location, problems: ProblemList) -> l
         return []
     if not isinstance(value, list):
         problems.add(key_location(data, key, top), key, f"must be a list, got "
-                                                        f"{type(value).__name__}")
+                                                        f"{type_name(value)} {shown(value)}")
         return []
     return value
 
@@ -182,7 +197,7 @@ def _read_workload(raw: Any, parent: str, index: int, container: list, top: Loca
         raw = {"name": raw}
     if not isinstance(raw, dict):
         problems.add(where, entry.key_path, f"a workload entry must be a workload name or a "
-                                            f"mapping, got {type(raw).__name__} {raw!r}")
+                                            f"mapping, got {type_name(raw)} {shown(raw)}")
         return None
     entry.location = getattr(raw, "location", where)
     read_id(raw, entry, problems, seen)
@@ -208,7 +223,8 @@ def _all_aliases() -> list[str]:
 def _read_section(raw: Any, key_path: str, where: Location, problems: ProblemList,
                   section_ids: set[str], workload_ids: set[str]) -> Entry | None:
     if not isinstance(raw, dict):
-        problems.add(where, key_path, f"a section must be a mapping, got {type(raw).__name__}")
+        problems.add(where, key_path, f"a section must be a mapping, got {type_name(raw)} "
+                                      f"{shown(raw)}")
         return None
     entry = Entry("section", key_path, getattr(raw, "location", where))
     read_id(raw, entry, problems, section_ids)
@@ -231,7 +247,7 @@ def _read_section(raw: Any, key_path: str, where: Location, problems: ProblemLis
                      unknown_key_message(key, [*SECTION_KEYS[:3], *_all_aliases()]))
     if "workload_name" in entry.fields:
         entry.fields.pop("workload_name")
-        problems.add(entry.where("workload_name"), f"{key_path}.workload_name",
+        problems.add(entry.where("workload_name"), entry.path_of("workload_name"),
                      "a section cannot name a workload; list it under the section's "
                      "'workloads'")
     own = _list_value(raw, "workloads", entry.location, problems)
@@ -296,20 +312,19 @@ def _leaf_chains(node: _Section, chain: tuple[_Section, ...] = ()):
         yield from _leaf_chains(child, chain)
 
 
-def _expand(config: Entry, workloads: list[Entry], sections: list[Entry],
+def _expand(configs: list[Entry], workloads: list[Entry], sections: list[Entry],
             plugin_configs: dict[str, dict[str, Any]], catalog: Catalog, path: str,
             problems: ProblemList) -> list[JobSpec]:
     root = _section_tree(sections, workloads, path, problems)
     specs: list[JobSpec] = []
     jobs = 0
-    _check_toggles(config, catalog, problems)
-    for section in sections:
-        _check_toggles(section, catalog, problems)
+    for entry in (*configs, *sections):
+        _check_toggles(entry, catalog, problems)
     for chain in _leaf_chains(root):
         section_entries = [node.entry for node in chain if node.entry is not None]
         for node in chain:
             for workload in node.workloads:
-                spec = _make_spec(config, section_entries, workload, plugin_configs, catalog,
+                spec = _make_spec(configs, section_entries, workload, plugin_configs, catalog,
                                   path, problems)
                 if spec is None:
                     continue
@@ -347,25 +362,32 @@ def _merged(sources: list[Entry], name: str) -> tuple[Any, Location | None]:
     return value, where
 
 
-def _make_spec(config: Entry, sections: list[Entry], workload: Entry,
+def _classifiers(configs: list[Entry], sections: list[Entry], workload: Entry
+                 ) -> dict[str, Any]:
+    """WA3's order: each section's group classifier is set right after its own classifiers."""
+    classifiers: dict[str, Any] = {}
+    for source in (*configs, *sections, workload):
+        classifiers.update(source.fields.get("classifiers") or {})
+        if source.kind == "section" and source.group is not None:
+            classifiers[source.group] = source.id
+    return classifiers
+
+
+def _make_spec(configs: list[Entry], sections: list[Entry], workload: Entry,
                plugin_configs: dict[str, dict[str, Any]], catalog: Catalog, path: str,
                problems: ProblemList) -> JobSpec | None:
-    sources = [config, *sections, workload]
+    sources = [*configs, *sections, workload]
     _check_toggles(workload, catalog, problems)
     name, _ = _merged(sources, "workload_name")
     plugin = catalog.workload(name) if name else None
     if plugin is None:
         if name:
             names = catalog.workload_names()
-            problems.add(workload.where("workload_name"), f"{workload.key_path}.name",
+            problems.add(workload.where("workload_name"), workload.path_of("workload_name"),
                          f"unknown workload {name!r}.{close_matches(name, names)}"
                          f" Installed: {', '.join(names)}.")
         return None
     parameters = _workload_parameters(sources, plugin, plugin_configs, workload, problems)
-    classifiers = dict(_merged(sources, "classifiers")[0] or {})
-    for section in sections:
-        if section.group is not None:
-            classifiers.setdefault(section.group, section.id)
     label, _ = _merged(sources, "label")
     iterations, _ = _merged(sources, "iterations")
     assert workload.id is not None
@@ -375,12 +397,12 @@ def _make_spec(config: Entry, sections: list[Entry], workload: Entry,
         workload_id=workload.id,
         section_ids=section_ids,
         workload_name=plugin.name,
-        label=label or plugin.name,
+        label=label or name,
         iterations=iterations or 1,
         workload_parameters=parameters,
         runtime_parameters=dict(_merged(sources, "runtime_parameters")[0] or {}),
         boot_parameters=dict(_merged(sources, "boot_parameters")[0] or {}),
-        classifiers=classifiers,
+        classifiers=_classifiers(configs, sections, workload),
         flash=dict(_merged(sources, "flash")[0] or {}),
         augmentations=_merge_toggles(sources),
         location=workload.location,
@@ -392,24 +414,26 @@ def _workload_parameters(sources: list[Entry], plugin: PluginInfo,
                          plugin_configs: dict[str, dict[str, Any]], workload: Entry,
                          problems: ProblemList) -> dict[str, Any]:
     given: dict[str, Any] = {}
-    where: dict[str, Location] = {}
-    layers: list[tuple[Any, Location]] = []
+    where: dict[str, tuple[Location, str]] = {}
+    layers: list[tuple[Any, Location, str]] = []
     if plugin.name in plugin_configs:
         layer = plugin_configs[plugin.name]
-        layers.append((layer, getattr(layer, "location", workload.location)))
+        layers.append((layer, getattr(layer, "location", workload.location),
+                       f"config.{plugin.name}"))
     for source in sources:
         if "workload_parameters" in source.fields:
             layers.append((source.fields["workload_parameters"],
-                           source.where("workload_parameters")))
-    for layer, layer_where in layers:
+                           source.where("workload_parameters"),
+                           source.path_of("workload_parameters")))
+    for layer, layer_where, layer_path in layers:
         for key, value in layer.items():
             given[key] = value
-            where[key] = key_location(layer, key, layer_where)
+            where[key] = (key_location(layer, key, layer_where), f"{layer_path}.{key}")
     values, found = resolve_parameters(plugin.parameters, given)
+    default = (workload.location, workload.path_of("workload_parameters"))
     for key, message in found:
-        location = where.get(key, workload.location)
-        problems.add(location, f"{workload.key_path}.workload_parameters.{key}",
-                     f"workload {plugin.name!r}: {message}")
+        location, key_path = where.get(key, (default[0], f"{default[1]}.{key}"))
+        problems.add(location, key_path, f"workload {plugin.name!r}: {message}")
     if not found:
         _validate_workload(plugin, values, workload, problems)
     return values

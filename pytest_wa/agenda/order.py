@@ -18,7 +18,7 @@ import itertools
 import random
 from collections.abc import Sequence
 
-from .spec import Job, JobSpec
+from .spec import EXECUTION_ORDER_ALIASES, Job, JobSpec
 
 
 def _rounds(specs: Sequence[JobSpec]) -> list[Job]:
@@ -36,7 +36,11 @@ def _interleave_sections(specs: Sequence[JobSpec]) -> list[JobSpec]:
 
 def order_jobs(specs: Sequence[JobSpec], order: str = "by_iteration",
                seed: int | None = None) -> list[Job]:
-    """Jobs of ``specs`` in the given execution order (names as in RunSettings)."""
+    """Jobs of ``specs`` in the given execution order (names as in RunSettings).
+
+    WA2's names ``by_spec`` and ``classic`` are accepted for ``by_workload``.
+    """
+    order = EXECUTION_ORDER_ALIASES.get(order, order)
     if order == "by_iteration":
         return _rounds(_interleave_sections(specs))
     if order == "by_section":

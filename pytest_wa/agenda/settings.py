@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import Location, close_matches
-from ..parameters import ParameterValueError, boolean, integer, string
+from ..parameters import ParameterValueError, boolean, integer, string, type_name
 from .entries import ProblemList
 from .spec import (
     EXECUTION_ORDER_ALIASES,
@@ -57,7 +57,7 @@ def _non_negative(value: Any) -> int:
 
 def _mapping(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise ParameterValueError(f"expected a mapping, got {type(value).__name__}")
+        raise ParameterValueError(f"expected a mapping, got {type_name(value)}")
     return dict(value)
 
 
@@ -91,14 +91,17 @@ class ReadSettings:
     locations: dict[str, Location]
 
 
-def read_run_settings(raw: dict[str, tuple[Any, Location]], problems: ProblemList
+def read_run_settings(raw: dict[str, tuple[Any, Location, str]], problems: ProblemList
                       ) -> ReadSettings:
-    """Convert the run settings found in config/global; bad values become problems."""
+    """Convert the run settings found in config/global; bad values become problems.
+
+    ``raw`` maps each setting to its value, location and key path as written.
+    """
     values: dict[str, Any] = {}
-    for name, (value, where) in raw.items():
+    for name, (value, where, key_path) in raw.items():
         try:
             values[name] = RUN_SETTINGS[name](value)
         except ParameterValueError as exc:
-            problems.add(where, f"config.{name}", str(exc))
-    locations = {name: where for name, (_, where) in raw.items()}
+            problems.add(where, key_path, str(exc))
+    locations = {name: where for name, (_, where, _) in raw.items()}
     return ReadSettings(RunSettings(**values), frozenset(values), locations)

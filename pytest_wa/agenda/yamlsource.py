@@ -1,9 +1,11 @@
 """Load YAML as plain data that remembers where every key came from.
 
 Agendas are untrusted input, so loading is safe by construction: only YAML's
-core types are built (no tag can run code), the document graph is checked
-before anything is constructed (alias "billion laughs" blow-ups, cycles and
-absurd nesting are refused), and file and include counts are bounded.
+core types are built (no tag can run code); the event stream is checked before
+any node is built (absurd nesting, too many values, in the agenda and its
+included files together); the document graph is checked before anything is
+constructed (alias "billion laughs" blow-ups and cycles are refused); and file
+sizes and include counts are bounded.
 
 Mappings and sequences come back as ``LocatedDict`` / ``LocatedList``: ordinary
 ``dict``/``list`` objects that also carry the file and line of each key or item,
@@ -23,6 +25,7 @@ from ..errors import AgendaError, Location, Problem
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_EXPANDED_NODES = 2_000_000
+MAX_WRITTEN_VALUES = 500_000  # ~300 MB of PyYAML nodes; a 10,000-job agenda holds ~50,000
 MAX_DEPTH = 64
 MAX_INCLUDES = 256
 INCLUDE_KEY = "include#"
@@ -73,17 +76,27 @@ class _LocatingLoader(_BaseLoader):
 
 
 def _construct_mapping(loader: _LocatingLoader, node: MappingNode) -> LocatedDict:
+    """A mapping; a key written twice is an error, but a key may override a merged one.
+
+    YAML merge keys (``<<: *base``) put the merged pairs first, so the mapping's own
+    keys win over merged ones, as YAML specifies.
+    """
+    own_keys = {id(key_node) for key_node, _ in node.value}
     loader.flatten_mapping(node)
     result = LocatedDict(loader._loc(node))
+    own_seen: set[Any] = set()
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         try:
             hash(key)
         except TypeError:
-            raise ConstructorError(None, None, "a mapping key must be a plain value",
-                                   key_node.start_mark) from None
-        if key in result.key_lines:
-            raise ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+            raise ConstructorError(None, None, "a mapping key must be a plain value (a name), "
+                                   "not a list or a mapping", key_node.start_mark) from None
+        if id(key_node) in own_keys:
+            if key in own_seen:
+                raise ConstructorError(None, None, f"duplicate key {key!r}: a key can appear "
+                                       "only once in a mapping", key_node.start_mark)
+            own_seen.add(key)
         result[key] = loader.construct_object(value_node, deep=True)
         result.key_lines[key] = loader._loc(key_node)
     return result
@@ -101,12 +114,22 @@ def _construct_int(loader: _LocatingLoader, node: Node) -> int:
     try:
         return SafeConstructor.construct_yaml_int(loader, node)  # type: ignore[arg-type]
     except ValueError:
-        raise ConstructorError(None, None, "integer is too large", node.start_mark) from None
+        raise ConstructorError(None, None, f"integer is too large ({len(str(node.value)):,} "
+                               "characters); write it as a string if it is not a number",
+                               node.start_mark) from None
+
+
+def _construct_undefined(loader: _LocatingLoader, node: Node) -> Any:
+    tag = str(node.tag).replace("tag:yaml.org,2002:", "!!")
+    raise ConstructorError(None, None, f"tag {tag!r} is not allowed: an agenda holds plain data "
+                           "only (mappings, lists, strings, numbers, booleans, null)",
+                           node.start_mark)
 
 
 _LocatingLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 _LocatingLoader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
 _LocatingLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+_LocatingLoader.add_constructor(None, _construct_undefined)
 
 
 def _children(node: Node) -> list[Node]:
@@ -151,6 +174,48 @@ def _refuse(node: Node, path: str, message: str) -> None:
     raise AgendaError(Problem(Location(path, node.start_mark.line + 1), "", message))
 
 
+# Per event: (change of nesting depth, values written).
+_EVENT_STEPS = {yaml.SequenceStartEvent: (1, 1), yaml.MappingStartEvent: (1, 1),
+                yaml.SequenceEndEvent: (-1, 0), yaml.MappingEndEvent: (-1, 0),
+                yaml.ScalarEvent: (0, 1), yaml.AliasEvent: (0, 1)}
+
+
+def _scan(text: str, path: str, limit: int) -> tuple[int, bool]:
+    """Check nesting and size from the event stream, before any node is composed.
+
+    libyaml's composer recurses in C: some tens of thousands of ``[`` crash the
+    interpreter (SIGSEGV) instead of raising, so depth must be known first; and
+    composing costs ~600 bytes per value, so the count is checked first too. The
+    parser itself is iterative and streams; the scan stops at the first excess.
+    Returns the number of values written (keys, items and scalars) and whether
+    any alias was used (without aliases the document is a tree this scan bounded).
+    """
+    scanner = _BaseLoader(text)
+    aliases = False
+    try:
+        depth = count = 0
+        while scanner.check_event():
+            event = scanner.get_event()
+            aliases = aliases or isinstance(event, yaml.AliasEvent)
+            nesting, values = _EVENT_STEPS.get(type(event), (0, 0))
+            depth, count = depth + nesting, count + values
+            if depth > MAX_DEPTH:
+                _refuse_event(event, path, f"values are nested more than {MAX_DEPTH} levels "
+                                           "deep")
+            if count > limit:
+                _refuse_event(event, path, f"the agenda, with the files it includes, holds "
+                                           f"more than {MAX_WRITTEN_VALUES:,} values; refusing "
+                                           "to load it")
+        return count, aliases
+    finally:
+        scanner.dispose()
+
+
+def _refuse_event(event: yaml.Event, path: str, message: str) -> None:
+    line = event.start_mark.line + 1 if event.start_mark else 0
+    raise AgendaError(Problem(Location(path, line), "", message))
+
+
 def _read_text(path: str) -> str:
     try:
         if os.path.getsize(path) > MAX_FILE_BYTES:
@@ -169,20 +234,23 @@ def _read_text(path: str) -> str:
 
 def parse_yaml(text: str, path: str) -> Any:
     """Parse one YAML document into located data; YAML errors become AgendaError."""
+    return _parse(text, path, MAX_WRITTEN_VALUES)[0]
+
+
+def _parse(text: str, path: str, limit: int) -> tuple[Any, int]:
+    """The located data of one document and the number of values written in it."""
     loader = _LocatingLoader(text)
     loader.source = path
     try:
+        count, aliases = _scan(text, path, limit)
         node = loader.get_single_node()
         if node is None:
-            return None
-        _check_graph(node, path)
-        return loader.construct_document(node)
+            return None, count
+        if aliases:
+            _check_graph(node, path)
+        return loader.construct_document(node), count
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 0
-        what = " ".join(str(p) for p in (exc.context, exc.problem) if p)
-        raise AgendaError(Problem(Location(path, line), "", f"YAML syntax error: {what}")) \
-            from None
+        raise AgendaError(_yaml_problem(exc, path)) from None
     except yaml.YAMLError as exc:
         raise AgendaError(Problem(Location(path), "", f"YAML error: {exc}")) from None
     except RecursionError:
@@ -191,35 +259,63 @@ def parse_yaml(text: str, path: str) -> Any:
         loader.dispose()
 
 
+def _yaml_problem(exc: yaml.MarkedYAMLError, path: str) -> Problem:
+    """Where PyYAML noticed the problem, and where the construct it was reading began."""
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark else 0
+    what = str(exc.problem or exc.context)
+    if exc.context and exc.problem:
+        start = exc.context_mark.line + 1 if exc.context_mark else line
+        what += f", {exc.context}" + (f" that starts at line {start}" if start != line else "")
+    if not isinstance(exc, ConstructorError):
+        what = f"YAML syntax error: {what}"
+    return Problem(Location(path, line), "", what)
+
+
 def load_yaml_file(path: str) -> Any:
     """Load one YAML file (no include processing)."""
     return parse_yaml(_read_text(path), path)
 
 
+def _load_counted(path: str, limit: int) -> tuple[Any, int]:
+    return _parse(_read_text(path), path, limit)
+
+
 class IncludeResolver:
     """Expands WA3's ``include#`` keys: the named file(s) are merged into the mapping.
 
-    The including mapping's own values win over included ones; lists are joined
-    (included items first); several included files merge left to right.
+    As in WA3, each key of the including mapping is merged with the same key of
+    the included file(s) by ``merge_values``: the including mapping's own values
+    win, lists are joined (included items first), and mappings are joined key by
+    key one level deep (a nested mapping is replaced, not merged). Paths are
+    relative to the file that names them; included files may include others.
+
+    Deliberate differences from WA3: several files in one ``include#`` list merge
+    left to right (a later file wins, its list items come later; WA3 lets the
+    earlier file win and puts the later file's items first), and repeated equal
+    list items are kept (WA3 drops them, so two identical workload entries would
+    silently become one).
     """
 
     def __init__(self) -> None:
         self.files: list[str] = []
         self._stack: list[str] = []
+        self._values_left = MAX_WRITTEN_VALUES
 
-    def load(self, path: str) -> Any:
+    def load(self, path: str, where: Location | None = None) -> Any:
         path = os.path.abspath(path)
         if path in self._stack:
             chain = " -> ".join(self._stack + [path])
-            raise AgendaError(Problem(Location(self._stack[-1]), INCLUDE_KEY,
+            raise AgendaError(Problem(where or Location(self._stack[-1]), INCLUDE_KEY,
                                       f"include cycle: {chain}"))
         if len(self.files) >= MAX_INCLUDES:
-            raise AgendaError(Problem(Location(path), INCLUDE_KEY,
+            raise AgendaError(Problem(where or Location(path), INCLUDE_KEY,
                                       f"more than {MAX_INCLUDES} included files"))
         self.files.append(path)
         self._stack.append(path)
         try:
-            data = load_yaml_file(path)
+            data, count = _load_counted(path, self._values_left)
+            self._values_left -= count
             self._expand(data, path)
             return data
         finally:
@@ -239,47 +335,85 @@ class IncludeResolver:
         where = data.key_location(INCLUDE_KEY)
         target = data.pop(INCLUDE_KEY)
         names = [target] if isinstance(target, str) else target
-        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        if not isinstance(names, list) or not names or \
+                not all(isinstance(n, str) and n for n in names):
             raise AgendaError(Problem(where, INCLUDE_KEY,
                                       "must be a file name or a list of file names"))
-        included: Any = None
+        included: LocatedDict | None = None
         for name in names:
             full = os.path.join(os.path.dirname(path), os.path.expanduser(name))
             if not os.path.isfile(full):
                 raise AgendaError(Problem(where, INCLUDE_KEY, f"included file {name!r} does not "
                                           f"exist (looked for {full})"))
-            content = self.load(full)
-            if not isinstance(content, dict):
+            content = self.load(full, where)
+            if not isinstance(content, LocatedDict):
                 raise AgendaError(Problem(Location(full, 1), "",
                                           "an included file must hold a mapping at its top level"))
-            included = content if included is None else merge_values(included, content)
-        merged = merge_values(included, data)
+            included = content if included is None else merge_mappings(included, content, where)
+        assert included is not None
+        merged = merge_mappings(included, data, where)
         data.clear()
         data.update(merged)
         data.key_lines = merged.key_lines
 
 
+def merge_mappings(base: LocatedDict, override: LocatedDict, where: Location) -> LocatedDict:
+    """Join two mappings key by key, each shared key's values merged by ``merge_values``."""
+    result = LocatedDict(override.location)
+    for source in (base, override):
+        for key, value in source.items():
+            if key in result:
+                try:
+                    value = merge_values(result[key], value)
+                except ValueError as exc:
+                    raise AgendaError(Problem(override.key_location(key), str(key),
+                                              f"cannot merge it with the value included by "
+                                              f"{INCLUDE_KEY} at {where}: {exc}")) from None
+            result[key] = value
+            result.key_lines[key] = source.key_location(key)
+    return result
+
+
 def merge_values(base: Any, override: Any) -> Any:
-    """Merge two configuration values, ``override`` winning (WA3's merge rules)."""
+    """Merge two configuration values, ``override`` winning (WA3's merge_config_values).
+
+    None yields the other value; two lists are joined; two mappings are joined key
+    by key with ``override`` winning (no deeper merging); a list and a single value
+    or mapping make a list; a mapping and a single value cannot be merged
+    (ValueError); otherwise ``override`` wins.
+    """
+    if base is None:
+        return override
+    if override is None:
+        return base
+    if isinstance(base, list) or isinstance(override, list):
+        return _joined(base if isinstance(base, list) else [base],
+                       override if isinstance(override, list) else [override],
+                       location_of(override, location_of(base, Location(""))))
     if isinstance(base, dict) and isinstance(override, dict):
         result = LocatedDict(location_of(override, location_of(base, Location(""))))
         for source in (base, override):
             for key, value in source.items():
-                result[key] = merge_values(result[key], value) if key in result else value
+                result[key] = value
                 if isinstance(source, LocatedDict):
                     result.key_lines[key] = source.key_location(key)
         return result
-    if isinstance(base, list) and isinstance(override, list):
-        joined = LocatedList(location_of(override, location_of(base, Location(""))))
-        for sequence in (base, override):
-            for index, item in enumerate(sequence):
-                joined.append(item)
-                if isinstance(sequence, LocatedList):
-                    joined.item_lines.append(sequence.item_location(index))
-                else:
-                    joined.item_lines.append(joined.location)
-        return joined
-    return base if override is None else override
+    if isinstance(base, dict) or isinstance(override, dict):
+        kinds = ["a mapping" if isinstance(v, dict) else "a single value"
+                 for v in (base, override)]
+        raise ValueError(f"{kinds[0]} and {kinds[1]} do not merge")
+    return override
+
+
+def _joined(first: list, second: list, location: Location) -> LocatedList:
+    joined = LocatedList(location)
+    for sequence in (first, second):
+        for index, item in enumerate(sequence):
+            joined.append(item)
+            joined.item_lines.append(sequence.item_location(index)
+                                     if isinstance(sequence, LocatedList)
+                                     else location_of(item, location))
+    return joined
 
 
 def load_with_includes(path: str) -> tuple[Any, list[str]]:

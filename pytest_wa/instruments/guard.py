@@ -1,0 +1,99 @@
+"""Isolation of instruments: a failing instrument is reported, never fatal (as in WA).
+
+Each hook implementation of an instrument is wrapped before it is registered
+with pluggy. Plain implementations have their exceptions caught; wrappers
+(``wrapper=True`` generators) are driven step by step so that a failure in the
+instrument's code before or after ``yield`` is caught, while the stage's own
+outcome (its result or its exception) passes through untouched.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import warnings
+from collections.abc import Callable, Generator
+from typing import Any
+
+
+class InstrumentWarning(UserWarning):
+    """An instrument failed; the job went on without it."""
+
+
+def _report(instrument: Any, hook: str, error: BaseException, kwargs: dict[str, Any]) -> None:
+    message = f"instrument {instrument.name!r} failed in {hook}: {type(error).__name__}: {error}"
+    job = kwargs.get("job")
+    if job is not None and hasattr(job, "add_event"):
+        job.add_event(message)
+    warnings.warn(InstrumentWarning(message), stacklevel=2)
+
+
+def _guard_plain(instrument: Any, name: str, method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except Exception as exc:
+            _report(instrument, name, exc, kwargs)
+            return None
+    return guarded
+
+
+def _guard_wrapper(instrument: Any, name: str, method: Callable[..., Any]
+                   ) -> Callable[..., Generator[None, Any, Any]]:
+    @functools.wraps(method)
+    def guarded(*args: Any, **kwargs: Any) -> Generator[None, Any, Any]:
+        generator = method(*args, **kwargs)
+        try:
+            next(generator)
+        except Exception as exc:  # failed before yield: run the stage without it
+            _report(instrument, name, exc, kwargs)
+            return (yield)
+        try:
+            result = yield
+        except Exception as stage_error:
+            try:
+                generator.throw(stage_error)
+            except StopIteration as stop:  # the instrument handled the stage's error
+                return stop.value
+            except Exception as exc:
+                if exc is not stage_error:
+                    _report(instrument, name, exc, kwargs)
+                raise stage_error from None
+            raise RuntimeError(f"instrument {instrument.name!r}: {name} yielded twice") from None
+        try:
+            generator.send(result)
+        except StopIteration as stop:
+            return stop.value
+        except Exception as exc:
+            _report(instrument, name, exc, kwargs)
+            return result
+        raise RuntimeError(f"instrument {instrument.name!r}: {name} yielded twice")
+    return guarded
+
+
+class GuardedInstrument:
+    """What is registered with pluggy in place of an instrument (hashable, unlike a namespace)."""
+
+    def __init__(self, instrument: Any) -> None:
+        self.name = instrument.name
+        self.instrument = instrument
+        self.priority = getattr(instrument, "priority", 0)
+
+    def __repr__(self) -> str:
+        return f"<guarded {self.instrument!r}>"
+
+
+def guarded_plugin(instrument: Any) -> GuardedInstrument:
+    """A stand-in for ``instrument`` whose hook implementations cannot break a job."""
+    proxy = GuardedInstrument(instrument)
+    for name in dir(type(instrument)):
+        if not name.startswith("pytest_"):
+            continue
+        method = getattr(instrument, name)
+        if not inspect.isroutine(method):
+            continue
+        is_wrapper = inspect.isgeneratorfunction(method)
+        guard = _guard_wrapper if is_wrapper else _guard_plain
+        setattr(proxy, name, guard(instrument, name, method))
+    return proxy
