@@ -1,4 +1,8 @@
-"""pytest-wa: Workload Automation agendas run as pytest items on real targets."""
+"""pytest-wa: Workload Automation agendas run as pytest items on real targets.
+
+PYTEST_DONT_REWRITE: pytest-wa's own asserts are internal invariants; pytest
+need not rewrite them (and must not warn when the package is already imported).
+"""
 
 from __future__ import annotations
 

@@ -65,6 +65,12 @@ class AgendaFile(pytest.File):
         return super().repr_failure(excinfo)
 
 
+def warn_at_job(warning: Warning, context: JobContext) -> None:
+    """A warning located at the job's agenda line (not at pytest-wa's source)."""
+    location = context.spec.location
+    warnings.warn_explicit(warning, type(warning), location.path, location.line)
+
+
 def _describe(stage: str, error: BaseException) -> str:
     if isinstance(error, WAError | ValueError | OSError | TimeoutError):
         return f"{stage}: {type(error).__name__}: {error}"
@@ -108,7 +114,7 @@ class JobItem(pytest.Item):
             self._set_properties(JobStatus.SKIPPED)
             pytest.skip(reason)
         workload = run.workload_for(self.spec, self.workload_class)
-        context = self.context = JobContext(run, self.job, workload)
+        context = self.context = JobContext(run, self.job, workload, self.ihook)
         run.current_job = context
         run.begin_spec(context)
         if not (self._initialize(run, workload, context) and self._setup(context)):
@@ -145,7 +151,7 @@ class JobItem(pytest.Item):
         run_job(context)
         self._set_properties(context.status, context)
         if context.status == JobStatus.NONCRITICAL:
-            warnings.warn(PytestWAWarning(failure_message(context)), stacklevel=1)
+            warn_at_job(PytestWAWarning(failure_message(context)), context)
         if not context.status.passed:
             pytest.fail(failure_message(context), pytrace=False)
 

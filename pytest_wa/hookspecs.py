@@ -6,8 +6,8 @@ acting before and after ``yield`` as WA's before/successful/after signals
 did. Because pluggy calls later-registered implementations first, instruments
 are registered in priority order (see ``instruments/__init__.py``).
 
-A ``conftest.py`` that implements one of these hooks is an instrument for
-every job below it.
+A ``conftest.py`` that implements a job or spec hook is an instrument for
+every job of the agendas below it (run hooks see the whole run).
 """
 
 from __future__ import annotations
@@ -61,59 +61,61 @@ def pytest_wa_make_target(config: pytest.Config, device: str) -> Target | None:
 
 @hookspec
 def pytest_wa_run_start(run: RunContext) -> None:
-    """The run begins: the target is connected, no job has run yet (WA: RUN_START/RUN_INIT)."""
+    """The run begins: the target is connected, no job has run yet (WA3: RUN_STARTED,
+    RUN_INITIALIZED)."""
 
 
 @hookspec
 def pytest_wa_run_end(run: RunContext) -> None:
-    """The run is over, also after an interrupt (WA: RUN_FIN/RUN_END)."""
+    """The run is over, also after an interrupt (WA3: RUN_FINALIZED, RUN_COMPLETED)."""
 
 
 # --- specs ---
 
 @hookspec
 def pytest_wa_spec_start(job: JobContext) -> None:
-    """The first job of a run of consecutive jobs of one spec begins (WA: WORKLOAD_SPEC_START)."""
+    """The first of consecutive jobs of one spec begins (WA2: WORKLOAD_SPEC_START)."""
 
 
 @hookspec
 def pytest_wa_spec_end(job: JobContext) -> None:
-    """The last consecutive job of a spec ended (WA: WORKLOAD_SPEC_END)."""
+    """The last of consecutive jobs of one spec ended (WA2: WORKLOAD_SPEC_END)."""
 
 
 # --- jobs ---
 
 @hookspec
 def pytest_wa_job_start(job: JobContext) -> None:
-    """A job (one iteration) begins, before its setup (WA: ITERATION_START)."""
+    """A job (one iteration) begins, before its setup (WA3: JOB_STARTED; WA2: ITERATION_START)."""
 
 
 @hookspec
 def pytest_wa_job_setup(job: JobContext) -> None:
-    """Set the job up; the core calls the workload's ``setup`` (WA: *_WORKLOAD_SETUP)."""
+    """Set the job up; the core calls the workload's ``setup`` (WA3: *_WORKLOAD_SETUP)."""
 
 
 @hookspec
 def pytest_wa_job_execute(job: JobContext) -> None:
-    """Run the workload: wrap this to measure exactly the execution (WA: *_WORKLOAD_EXECUTION)."""
+    """Run the workload: wrap this to measure exactly the execution (WA3: *_WORKLOAD_EXECUTION)."""
 
 
 @hookspec
 def pytest_wa_job_extract_results(job: JobContext) -> None:
-    """Collect metrics and artifacts from the target (WA: *_WORKLOAD_RESULT_UPDATE)."""
+    """Collect metrics and artifacts from the target (WA3: *_WORKLOAD_RESULT_EXTRACTION)."""
 
 
 @hookspec
 def pytest_wa_job_teardown(job: JobContext) -> None:
-    """Undo the job's setup on the target (WA: *_WORKLOAD_TEARDOWN)."""
+    """Undo the job's setup on the target (WA3: *_WORKLOAD_TEARDOWN)."""
 
 
 @hookspec
 def pytest_wa_job_end(job: JobContext) -> None:
-    """The job is over, its status is known (WA: ITERATION_END)."""
+    """The job is over, its status is known (WA3: JOB_COMPLETED; WA2: ITERATION_END)."""
 
 
 @hookspec
 def pytest_wa_job_output(job: JobContext) -> None:
-    """The job's status and results are final: process or export them (WA: result processors)."""
+    """The job's status and results are final: process or export them (WA3: output
+    processors' process_job_output, JOB_OUTPUT_PROCESSED)."""
 

@@ -35,8 +35,11 @@ def _now() -> datetime.datetime:
 class JobContext:
     """A running job: its spec, target, workload, status and everything it recorded."""
 
-    def __init__(self, run: RunContext, job: Job, workload: Workload) -> None:
+    def __init__(self, run: RunContext, job: Job, workload: Workload, hook: Any) -> None:
         self.run = run
+        #: The hook relay for this job: pytest-wa's hooks as seen from the agenda's
+        #: directory (conftest.py files above it apply, others do not).
+        self.hook = hook
         self.job = job
         self.spec = job.spec
         self.iteration = job.iteration
@@ -126,7 +129,7 @@ def setup_job(job: JobContext) -> None:
     job.start_time = _now()
     job._started = time.monotonic()
     job.set_status(JobStatus.STARTED)
-    hook = job.run.stage_hooks(job)
+    hook = job.hook
     hook.pytest_wa_job_start(job=job)
     try:
         hook.pytest_wa_job_setup(job=job)
@@ -140,7 +143,7 @@ def setup_job(job: JobContext) -> None:
 
 def run_job(job: JobContext) -> None:
     """Execute, extract results and tear down; leaves the final status on ``job``."""
-    hook = job.run.stage_hooks(job)
+    hook = job.hook
     try:
         _stage(job, hook.pytest_wa_job_execute, "execute", JobStatus.FAILED)
         _stage(job, hook.pytest_wa_job_extract_results, "extract_results", JobStatus.PARTIAL)
@@ -167,7 +170,7 @@ def teardown_job(job: JobContext) -> None:
         return
     job.setup_done = False
     try:
-        job.run.stage_hooks(job).pytest_wa_job_teardown(job=job)
+        job.hook.pytest_wa_job_teardown(job=job)
     except Exception as exc:
         job.record_error("teardown", exc)
         if job.status in (JobStatus.RUNNING, JobStatus.OK):
@@ -178,6 +181,6 @@ def end_job(job: JobContext) -> None:
     """ITERATION_END and the final-status hook; runs whatever happened before."""
     job.end_time = _now()
     job.duration = time.monotonic() - job._started if job._started else 0.0
-    hook = job.run.stage_hooks(job)
+    hook = job.hook
     hook.pytest_wa_job_end(job=job)
     hook.pytest_wa_job_output(job=job)

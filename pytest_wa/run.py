@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import ConfigError
 from .instruments import registration_order
 from .instruments.guard import guarded_plugin
+from .parameters import resolve_parameters
 
 if TYPE_CHECKING:
     import pytest
@@ -32,22 +33,6 @@ def spec_key(spec: JobSpec) -> SpecKey:
     return (spec.agenda, spec.id)
 
 
-class _SubsetHooks:
-    """Stage hooks of one job: every hook minus the instruments it disabled."""
-
-    def __init__(self, pluginmanager: Any, disabled: list[Any]) -> None:
-        self._pm = pluginmanager
-        self._disabled = disabled
-        self._callers: dict[str, Any] = {}
-
-    def __getattr__(self, name: str) -> Any:
-        caller = self._callers.get(name)
-        if caller is None:
-            caller = self._pm.subset_hook_caller(name, remove_plugins=self._disabled)
-            self._callers[name] = caller
-        return caller
-
-
 class RunContext:
     """One pytest-wa run as seen by one pytest process."""
 
@@ -57,13 +42,12 @@ class RunContext:
         self.hook = config.hook
         self._target: Target | None = None
         self.started = False
-        self.instrument_plan: dict[str, tuple[type, dict[str, Any], str]] = {}
+        self.instrument_plan: dict[str, tuple[Any, dict[str, Any], str]] = {}
         self.instruments: dict[str, Any] = {}
         self._workloads: dict[SpecKey, Workload] = {}
         self._initialized: list[tuple[Workload, JobContext]] = []
         self._initialized_ids: set[int] = set()
         self._spec_failures: dict[SpecKey, str] = {}
-        self._subsets: dict[frozenset[str], Any] = {}
         self.previous_spec: SpecKey | None = None
         self.current_job: JobContext | None = None
 
@@ -89,13 +73,14 @@ class RunContext:
         self._register_instruments()
         self.hook.pytest_wa_run_start(run=self)
 
-    def plan_instrument(self, name: str, cls: type, config: dict[str, Any], source: str
+    def plan_instrument(self, name: str, cls: Any, config: dict[str, Any], source: str
                         ) -> None:
         """Remember an instrument that some collected job enables (first config wins)."""
         self.instrument_plan.setdefault(name, (cls, config, source))
 
     def _register_instruments(self) -> None:
-        instances = [cls(source_directory=source, **config)
+        instances = [cls(source_directory=source,
+                         **resolve_parameters(cls.parameters, dict(config))[0])
                      for cls, config, source in self.instrument_plan.values()]
         for instrument in registration_order(instances):
             plugin = guarded_plugin(instrument)
@@ -128,17 +113,6 @@ class RunContext:
 
     # --- jobs ---
 
-    def stage_hooks(self, job: JobContext) -> Any:
-        """The hook relay for ``job``: instruments its spec does not enable are left out."""
-        disabled = frozenset(self.instruments) - frozenset(job.spec.augmentations)
-        if not disabled:
-            return self.hook
-        subset = self._subsets.get(disabled)
-        if subset is None:
-            plugins = [self.instruments[name] for name in disabled]
-            subset = self._subsets[disabled] = _SubsetHooks(self.config.pluginmanager, plugins)
-        return subset
-
     def workload_for(self, spec: JobSpec, cls: type) -> Workload:
         """The spec's workload instance, made on first use (shared by its iterations)."""
         key = spec_key(spec)
@@ -163,13 +137,13 @@ class RunContext:
         key = spec_key(context.spec)
         if key != self.previous_spec:
             self.previous_spec = key
-            self.stage_hooks(context).pytest_wa_spec_start(job=context)
+            context.hook.pytest_wa_spec_start(job=context)
 
     def end_spec_unless(self, context: JobContext, next_spec: JobSpec | None) -> None:
         """Fire spec_end unless the next job continues the same spec."""
         if next_spec is None or spec_key(next_spec) != spec_key(context.spec):
             self.previous_spec = None
-            self.stage_hooks(context).pytest_wa_spec_end(job=context)
+            context.hook.pytest_wa_spec_end(job=context)
 
     def skip_reason(self, spec: JobSpec) -> str | None:
         return self._spec_failures.get(spec_key(spec))

@@ -280,3 +280,52 @@ def test_an_instrument_does_not_hide_a_failing_stage(pytester: pytest.Pytester) 
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*command exited with code 5*"])
     assert metric_names(pytester.path / "out.xml") == {"wk1-command[1]": ["execution_time"]}
+
+
+def test_conftest_hooks_apply_only_below_their_directory(pytester: pytest.Pytester) -> None:
+    for name in ("left", "right"):
+        folder = pytester.mkdir(name)
+        (folder / "agenda.yaml").write_text(
+            "workloads: [{name: command, params: {command: 'true'}}]\n")
+    (pytester.path / "left" / "conftest.py").write_text(textwrap.dedent("""
+        def pytest_wa_job_extract_results(job):
+            job.add_metric("left_only", 1)
+    """))
+    pytester.runpytest("--junitxml=out.xml").assert_outcomes(passed=2)
+    cases = ET.parse(pytester.path / "out.xml").getroot().iter("testcase")
+    metrics = {case.get("classname"): [p.get("name") for p in case.iter("property")
+                                       if p.get("name", "").startswith("metric:")]
+               for case in cases}
+    assert metrics == {"left.agenda.yaml": ["metric:left_only"], "right.agenda.yaml": []}
+
+
+def test_instrument_parameters_are_checked_and_defaulted(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest("""
+        import pytest
+        from pytest_wa import Instrument, Parameter
+
+        class Tagger(Instrument):
+            name = "tagger"
+            parameters = (Parameter("tag", str, default="plain"),
+                          Parameter("weight", int, default=1))
+
+            def pytest_wa_job_extract_results(self, job):
+                job.add_metric(f"tag_{self.tag}", self.weight)
+
+        def pytest_wa_register_instruments(registry):
+            registry.add(Tagger)
+    """)
+    pytester.makefile(".yaml", agenda=textwrap.dedent("""
+        config: {augmentations: [tagger]}
+        workloads: [{name: command, params: {command: "true"}}]
+    """))
+    pytester.runpytest("--junitxml=out.xml").assert_outcomes(passed=1)
+    assert metric_names(pytester.path / "out.xml") == {"wk1-command[1]": ["tag_plain"]}
+    pytester.makefile(".yaml", agenda=textwrap.dedent("""
+        config: {augmentations: [tagger], tagger: {wieght: 3}}
+        workloads: [{name: command, params: {command: "true"}}]
+    """))
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(["*agenda.yaml:1: config.tagger.wieght: instrument 'tagger': "
+                                 "unknown parameter.*Did you mean 'weight'?*"])

@@ -129,8 +129,8 @@ def _read_config(data: dict, path: str, catalog: Catalog, problems: ProblemList
             if key in RUN_SETTING_NAMES:
                 raw_settings[key] = (value, key_where, f"{name}.{key}")
             elif isinstance(key, str) and _plugin_known(key, catalog):
-                _read_plugin_config(key, value, key_where, f"{name}.{key}", plugin_configs,
-                                    problems)
+                _read_plugin_config(_canonical_name(key, catalog), value, key_where,
+                                    f"{name}.{key}", plugin_configs, problems)
             else:
                 known = [*RUN_SETTING_NAMES, *SPEC_FIELDS, *catalog.workload_names(),
                          *catalog.instrument_names()]
@@ -138,11 +138,32 @@ def _read_config(data: dict, path: str, catalog: Catalog, problems: ProblemList
                              .replace("Allowed here:", "Allowed here: run settings, job "
                                       "settings and plugin names, i.e."))
     settings = read_run_settings(raw_settings, problems)
+    _check_instrument_configs(plugin_configs, catalog, problems)
     return configs, settings, plugin_configs
 
 
 def _plugin_known(name: str, catalog: Catalog) -> bool:
     return catalog.workload(name) is not None or catalog.instrument(name) is not None
+
+
+def _canonical_name(name: str, catalog: Catalog) -> str:
+    """Plugin configs are keyed by the plugin's own name, whichever alias was written."""
+    plugin = catalog.workload(name) or catalog.instrument(name)
+    return plugin.name if plugin is not None else name
+
+
+def _check_instrument_configs(plugin_configs: dict[str, dict[str, Any]], catalog: Catalog,
+                              problems: ProblemList) -> None:
+    """Validate instrument parameters now (workload ones are checked per spec)."""
+    for name, config in plugin_configs.items():
+        instrument = catalog.instrument(name)
+        if instrument is None or catalog.workload(name) is not None:
+            continue
+        _, found = resolve_parameters(instrument.parameters, dict(config))
+        where = getattr(config, "location", Location(""))
+        for key, message in found:
+            problems.add(key_location(config, key, where), f"config.{name}.{key}",
+                         f"instrument {name!r}: {message}")
 
 
 def _read_plugin_config(name: str, value: Any, where: Location, path: str,

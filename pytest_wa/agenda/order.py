@@ -1,8 +1,10 @@
 """Execution order: a pure function from job specs to the sequence of jobs.
 
-Semantics are WA's documented ones (WA2's runners implement them; WA3 3.3.1's
-``by_iteration`` actually behaves as its docs' ``by_section``). With sections
-X, Y, specs A, B and 2 iterations:
+``by_iteration`` and ``by_section`` follow WA's documentation (WA2's runners
+implement it; WA3 3.3.1's ``by_iteration`` actually behaves as its docs'
+``by_section``). ``by_workload`` follows WA's code, which keeps each spec's
+iterations together in spec order (WA3's docs describe grouping by workload
+across sections instead). With sections X, Y, specs A, B and 2 iterations:
 
 - by_iteration: X.A1 Y.A1 X.B1 Y.B1 X.A2 Y.A2 X.B2 Y.B2 (sections interleaved)
 - by_section:   X.A1 X.B1 Y.A1 Y.B1 X.A2 X.B2 Y.A2 Y.B2

@@ -1,10 +1,12 @@
-"""Isolation of instruments: a failing instrument is reported, never fatal (as in WA).
+"""Instruments as registered with pluggy: enabled per job, and never fatal (as in WA).
 
-Each hook implementation of an instrument is wrapped before it is registered
-with pluggy. Plain implementations have their exceptions caught; wrappers
-(``wrapper=True`` generators) are driven step by step so that a failure in the
-instrument's code before or after ``yield`` is caught, while the stage's own
-outcome (its result or its exception) passes through untouched.
+Each hook implementation of an instrument is wrapped before it is registered.
+The wrapper passes straight through for a job whose spec does not enable the
+instrument (``augmentations``), so one registration serves every job. Plain
+implementations have their exceptions caught; wrappers (``wrapper=True``
+generators) are driven step by step so that a failure in the instrument's code
+before or after ``yield`` is caught, while the stage's own outcome (its result
+or its exception) passes through untouched.
 """
 
 from __future__ import annotations
@@ -20,34 +22,63 @@ class InstrumentWarning(UserWarning):
     """An instrument failed; the job went on without it."""
 
 
-def _report(instrument: Any, hook: str, error: BaseException, kwargs: dict[str, Any]) -> None:
+def _report(instrument: Any, hook: str, error: BaseException, job: Any) -> None:
     message = f"instrument {instrument.name!r} failed in {hook}: {type(error).__name__}: {error}"
-    job = kwargs.get("job")
-    if job is not None and hasattr(job, "add_event"):
-        job.add_event(message)
-    warnings.warn(InstrumentWarning(message), stacklevel=2)
+    if job is None:
+        warnings.warn(InstrumentWarning(message), stacklevel=3)
+        return
+    job.add_event(message)
+    where = job.spec.location  # point at the agenda line of the job, not at this file
+    warnings.warn_explicit(InstrumentWarning(message), InstrumentWarning, where.path, where.line)
+
+
+def _disabled_for(instrument: Any, job: Any) -> bool:
+    """True when the hook is about a job whose spec does not enable this instrument."""
+    return job is not None and instrument.name not in job.spec.augmentations
+
+
+def _job_argument(method: Callable[..., Any]) -> Callable[[tuple, dict], Any]:
+    """How to find the ``job`` argument: pluggy passes hook arguments positionally."""
+    names = list(inspect.signature(method).parameters)
+    index = names.index("job") if "job" in names else None
+
+    def find(args: tuple, kwargs: dict) -> Any:
+        if index is not None and index < len(args):
+            return args[index]
+        return kwargs.get("job")
+    return find
 
 
 def _guard_plain(instrument: Any, name: str, method: Callable[..., Any]) -> Callable[..., Any]:
+    job_of = _job_argument(method)
+
     @functools.wraps(method)
     def guarded(*args: Any, **kwargs: Any) -> Any:
+        job = job_of(args, kwargs)
+        if _disabled_for(instrument, job):
+            return None
         try:
             return method(*args, **kwargs)
         except Exception as exc:
-            _report(instrument, name, exc, kwargs)
+            _report(instrument, name, exc, job)
             return None
     return guarded
 
 
 def _guard_wrapper(instrument: Any, name: str, method: Callable[..., Any]
                    ) -> Callable[..., Generator[None, Any, Any]]:
+    job_of = _job_argument(method)
+
     @functools.wraps(method)
     def guarded(*args: Any, **kwargs: Any) -> Generator[None, Any, Any]:
+        job = job_of(args, kwargs)
+        if _disabled_for(instrument, job):
+            return (yield)
         generator = method(*args, **kwargs)
         try:
             next(generator)
         except Exception as exc:  # failed before yield: run the stage without it
-            _report(instrument, name, exc, kwargs)
+            _report(instrument, name, exc, job)
             return (yield)
         try:
             result = yield
@@ -58,7 +89,7 @@ def _guard_wrapper(instrument: Any, name: str, method: Callable[..., Any]
                 return stop.value
             except Exception as exc:
                 if exc is not stage_error:
-                    _report(instrument, name, exc, kwargs)
+                    _report(instrument, name, exc, job)
                 raise stage_error from None
             raise RuntimeError(f"instrument {instrument.name!r}: {name} yielded twice") from None
         try:
@@ -66,7 +97,7 @@ def _guard_wrapper(instrument: Any, name: str, method: Callable[..., Any]
         except StopIteration as stop:
             return stop.value
         except Exception as exc:
-            _report(instrument, name, exc, kwargs)
+            _report(instrument, name, exc, job)
             return result
         raise RuntimeError(f"instrument {instrument.name!r}: {name} yielded twice")
     return guarded
