@@ -54,7 +54,11 @@ class AgendaFile(pytest.File):
         self.agenda = agenda
         order = self.config.getoption("wa_order") or agenda.settings.execution_order
         for job in order_jobs(agenda.specs, order, wa_seed(self.config)):
-            yield JobItem.from_parent(self, name=job.name, job=job, agenda=agenda,
+            # The node id is given as a string so that pytest >= 9.2 parses its
+            # "[iteration]" as parameters, as it does for parametrized tests
+            # (--lf and node-id selection compare structured ids).
+            yield JobItem.from_parent(self, name=job.name, nodeid=f"{self.nodeid}::{job.name}",
+                                      job=job, agenda=agenda,
                                       workload_class=catalog.workload(job.spec.workload_name),
                                       catalog=catalog)
 

@@ -453,7 +453,10 @@ def test_nesting_deep_enough_to_overflow_the_c_stack_is_refused(pytester: pytest
     write_agenda(pytester, "workloads: " + "[" * 100_000 + "]" * 100_000 + "\n")
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     assert result.ret == COLLECTION_ERROR
-    result.stdout.fnmatch_lines([at_line(1, "values are nested more than 64 levels deep")])
+    # Our own depth check, or libyaml's (newer builds stop at 1,000 levels while
+    # scanning ahead, before our check sees the events): either way, one clear line.
+    result.stdout.re_match_lines([r".*/agenda\.yaml:1: (values are nested more than 64 levels "
+                                  r"deep|YAML syntax error: exceeded maximum nesting depth.*)$"])
     assert "Traceback" not in result.stdout.str() + result.stderr.str()
 
 
