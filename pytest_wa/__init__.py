@@ -26,12 +26,24 @@ from .workloads.base import Workload
 
 __version__ = "0.1.0"
 
+_LAZY = {"RunOutput", "JobOutput", "RunOutputError", "discover"}
+
+
+def __getattr__(name: str) -> object:
+    """The output reader is imported on first use, so loading the plugin stays cheap."""
+    if name in _LAZY:
+        from . import output
+
+        return getattr(output, name)
+    raise AttributeError(f"module 'pytest_wa' has no attribute {name!r}")
+
 #: Decorator for pytest-wa hook implementations (instruments); same as pytest.hookimpl.
 hookimpl = pytest.hookimpl
 
 __all__ = [
-    "AgendaError", "Artifact", "CommandError", "CommandTimeoutError", "ConfigError", "Event",
-    "Instrument", "JobStatus", "Metric", "Parameter", "Priority", "TargetError",
+    "AgendaError", "Artifact", "CommandError", "CommandTimeoutError", "ConfigError",
+    "discover", "Event", "hookimpl", "Instrument", "JobOutput", "JobStatus", "Metric",
+    "Parameter", "Priority", "RunOutput", "RunOutputError", "TargetError",
     "TargetNotRespondingError", "TargetTransientError", "Workload", "WorkloadError",
-    "__version__", "hookimpl",
+    "__version__",
 ]

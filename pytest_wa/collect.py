@@ -114,11 +114,13 @@ class JobItem(pytest.Item):
     def setup(self) -> None:
         run = start_run(self.config)
         reason = run.skip_reason(self.spec)
-        if reason is not None:
-            self._set_properties(JobStatus.SKIPPED)
-            pytest.skip(reason)
         workload = run.workload_for(self.spec, self.workload_class)
         context = self.context = JobContext(run, self.job, workload, self.ihook)
+        if reason is not None:  # recorded like any job (teardown ends it), then skipped
+            context.set_status(JobStatus.SKIPPED)
+            context.add_event(f"skipped: {reason}")
+            self._set_properties(JobStatus.SKIPPED)
+            pytest.skip(reason)
         run.current_job = context
         run.begin_spec(context)
         if not (self._initialize(run, workload, context) and self._setup(context)):

@@ -15,10 +15,13 @@ the WA status exactly once per stage, as WA3's runner does:
 from __future__ import annotations
 
 import datetime
+import logging
+import os
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .results import ARTIFACT_KINDS, Artifact, Event, Metric
+from .results import Artifact, Event, Metric
 from .status import JobStatus
 
 if TYPE_CHECKING:
@@ -26,6 +29,9 @@ if TYPE_CHECKING:
     from .run import RunContext
     from .targets.base import CommandResult, Target
     from .workloads.base import Workload
+
+
+logger = logging.getLogger("pytest_wa.job")
 
 
 def _now() -> datetime.datetime:
@@ -57,6 +63,10 @@ class JobContext:
         self.setup_done = False
         self.retries = 0
         self._started = 0.0
+        #: The id this job has in the output (see output/plan.py), and its directory
+        #: there, which exists from job start on: workloads may write files into it.
+        self.output_id = run.output_id(job.spec)
+        self.output_directory: Path | None = None
 
     # --- identity ---
 
@@ -87,14 +97,18 @@ class JobContext:
         self.metrics.append(metric)
         return metric
 
-    def add_artifact(self, name: str, path: str, kind: str = "data",
+    def add_artifact(self, name: str, path: str | os.PathLike[str], kind: str = "data",
                      description: str | None = None,
                      classifiers: dict[str, Any] | None = None) -> Artifact:
-        """Record a file the job produced (a path relative to its output directory)."""
-        if kind not in ARTIFACT_KINDS:
-            raise ValueError(f"artifact kind must be one of {', '.join(ARTIFACT_KINDS)}")
-        artifact = Artifact(name, path, kind, description, dict(classifiers or {}))
-        self.artifacts.append(artifact)
+        """Record a file the job produced; ``path`` is relative to ``output_directory``
+        (or absolute inside it). Anything outside is refused (ArtifactError)."""
+        from .output.artifacts import make_artifact
+
+        if self.output_directory is None:
+            raise RuntimeError(f"{self.name} has no output directory (the job has not started)")
+        artifact = make_artifact(self.output_directory, name, path, kind, description,
+                                 classifiers)
+        self.artifacts = [a for a in self.artifacts if a.name != name] + [artifact]
         return artifact
 
     def add_event(self, message: str) -> Event:
@@ -103,11 +117,22 @@ class JobContext:
         return event
 
     def add_output(self, result: CommandResult) -> None:
-        """Keep a command's output with the job (shown when the job fails)."""
+        """Keep a command's output with the job: shown when it fails, and in output.txt."""
         self.outputs.append(result)
+        if self.output_directory is None:
+            return
+        path = self.output_directory / "output.txt"
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(f"$ {result.command}\n{result.stdout}")
+            if result.stderr:
+                handle.write(f"--- stderr ---\n{result.stderr}")
+            handle.write(f"--- exit code {result.exit_code}, {result.duration:.3f} s ---\n")
+        if not any(a.name == "output" for a in self.artifacts):
+            self.add_artifact("output", "output.txt", "log", "Commands run and their output.")
 
     def record_error(self, stage: str, error: BaseException) -> None:
         self.errors.append((stage, error))
+        logger.error("%s: %s failed: %s: %s", self.name, stage, type(error).__name__, error)
         self.add_event(f"{stage} failed: {type(error).__name__}: {error}")
 
     # --- status ---
@@ -129,6 +154,7 @@ def setup_job(job: JobContext) -> None:
     job.start_time = _now()
     job._started = time.monotonic()
     job.set_status(JobStatus.STARTED)
+    logger.info("Running job %s (%s) [%d]", job.output_id, job.label, job.iteration)
     hook = job.hook
     hook.pytest_wa_job_start(job=job)
     try:
@@ -181,6 +207,8 @@ def end_job(job: JobContext) -> None:
     """ITERATION_END and the final-status hook; runs whatever happened before."""
     job.end_time = _now()
     job.duration = time.monotonic() - job._started if job._started else 0.0
+    logger.info("Job %s (%s) [%d] completed with status %s in %.3f s", job.output_id,
+                job.label, job.iteration, job.status.name, job.duration)
     hook = job.hook
     hook.pytest_wa_job_end(job=job)
     hook.pytest_wa_job_output(job=job)

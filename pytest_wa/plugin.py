@@ -30,11 +30,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="execution order, overriding the agendas' execution_order")
     group.addoption("--wa-seed", dest="wa_seed", default=None, type=int, metavar="N",
                     help="seed of the random execution order (printed when used)")
+    group.addoption("--wa-output", dest="wa_output", default=None, metavar="DIR",
+                    help="run output directory (default: wa_output); a previous run there "
+                         "is moved aside to DIR-<its start time>")
+    group.addoption("--wa-force", dest="wa_force", action="store_true", default=False,
+                    help="delete a previous run in the output directory instead of moving it")
     group.addoption("--wa-list", dest="wa_list", default=None,
                     choices=("workloads", "instruments"),
                     help="list the available workloads or instruments and exit")
     group.addoption("--wa-show", dest="wa_show", default=None, metavar="NAME",
                     help="describe a workload or instrument and its parameters, and exit")
+    parser.addini("wa_output", "pytest-wa run output directory (default: wa_output)",
+                  default="")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -90,6 +97,13 @@ def looks_like_agenda(path: str) -> bool:
     return False
 
 
+def pytest_ignore_collect(collection_path: Any, config: pytest.Config) -> bool | None:
+    """Never collect inside a run directory: it holds copies of the agendas it ran."""
+    if (collection_path / ".run_state.json").is_file():
+        return True
+    return None
+
+
 def pytest_collect_file(file_path: Any, parent: pytest.Collector) -> pytest.Collector | None:
     if file_path.suffix not in (".yaml", ".yml"):
         return None
@@ -106,9 +120,11 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         return
     jobs = [item for item in session.items if isinstance(item, collect.JobItem)]
     if jobs:
+        from .output.plan import RunPlan
         from .runstate import get_run
 
         run = get_run(session.config)
+        run.plan = RunPlan((item.job, item.agenda) for item in jobs)
         for item in jobs:
             for name in item.spec.augmentations:
                 cls = item.catalog.instrument(name)
@@ -155,12 +171,12 @@ def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -
 
 
 @pytest.hookimpl(trylast=True)
-def pytest_sessionfinish(session: pytest.Session) -> None:
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     from .runstate import existing_run
 
     run = existing_run(session.config)
     if run is not None:
-        run.finish()
+        run.finish(interrupted=exitstatus == pytest.ExitCode.INTERRUPTED)
 
 
 @pytest.fixture(scope="session")

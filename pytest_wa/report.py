@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from .runstate import JobRecord, get_tally
+from .runstate import JobRecord, existing_run, get_tally
 from .status import SUMMARY_ORDER, TERMINAL, JobStatus
 
 MAX_TABLE_ROWS = 60
@@ -74,9 +74,15 @@ class StatusReporter:
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         tally = get_tally(self.config)
-        if not tally.records:
+        run = existing_run(self.config)
+        notes = run.notes if run is not None else []
+        if not tally.records and not notes:
             return
         terminalreporter.section("pytest-wa results")
+        for note in notes:
+            terminalreporter.write_line(f"pytest-wa: {note}")
+        if not tally.records:
+            return
         for line in metrics_table(tally.records.values()):
             terminalreporter.write_line(line)
         counts = tally.counts()

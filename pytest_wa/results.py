@@ -45,5 +45,5 @@ class Event:
     """Something worth recording that happened during a job (errors, warnings, notes)."""
 
     message: str
-    timestamp: datetime.datetime = field(
+    timestamp: datetime.datetime | None = field(
         default_factory=lambda: datetime.datetime.now(datetime.timezone.utc))

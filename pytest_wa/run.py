@@ -1,4 +1,4 @@
-"""The state of one run in one pytest process: target, workloads, instruments.
+"""The state of one run in one pytest process: target, output, workloads, instruments.
 
 Created lazily by the first job item (never by ``--co`` or by a plain test
 suite), kept in ``config.stash``, finished at session end. Under xdist every
@@ -7,6 +7,7 @@ worker has its own RunContext and its own device.
 
 from __future__ import annotations
 
+import logging
 import os
 import warnings
 from typing import TYPE_CHECKING, Any
@@ -15,15 +16,20 @@ from .errors import ConfigError
 from .instruments import registration_order
 from .instruments.guard import guarded_plugin
 from .parameters import resolve_parameters
+from .results import Artifact, Metric
 
 if TYPE_CHECKING:
     import pytest
 
     from .agenda.spec import JobSpec
     from .job import JobContext
+    from .output.plan import RunPlan
+    from .output.writer import RunWriter
     from .targets.base import Target
     from .workloads.base import Workload
 
+
+logger = logging.getLogger("pytest_wa.run")
 
 SpecKey = tuple[str, str]
 
@@ -50,6 +56,11 @@ class RunContext:
         self._spec_failures: dict[SpecKey, str] = {}
         self.previous_spec: SpecKey | None = None
         self.current_job: JobContext | None = None
+        self.plan: RunPlan | None = None
+        self.output: RunWriter | None = None
+        self.notes: list[str] = []
+        self.interrupted = False
+        self._log_handler: Any = None
 
     @property
     def target(self) -> Target:
@@ -70,8 +81,67 @@ class RunContext:
         target.connect()
         self._target = target
         self.started = True
+        self._open_output()
         self._register_instruments()
+        logger.info("Run started on device %s", self.device)
         self.hook.pytest_wa_run_start(run=self)
+
+    def _open_output(self) -> None:
+        from .output.plan import RunPlan
+        from .output.recorder import OutputRecorder
+        from .output.runlog import attach_run_log
+        from .output.session import open_run_output
+
+        instruments = {name: resolve_parameters(cls.parameters, dict(config))[0]
+                       for name, (cls, config, _) in self.instrument_plan.items()}
+        self.output, note = open_run_output(self.config, self.plan or RunPlan([]),
+                                            self.target, self.device, instruments)
+        if note:
+            self.notes.append(note)
+        self._log_handler = attach_run_log(self.output.directory / "run.log")
+        self.config.pluginmanager.register(OutputRecorder(self.output), "pytest-wa-output")
+
+    def output_id(self, spec: JobSpec) -> str:
+        """The job id the output uses (qualified when agendas of the session share ids)."""
+        return self.plan.output_id(spec) if self.plan else spec.id
+
+    # --- run-level results ---
+
+    def add_metric(self, name: str, value: Any, units: str | None = None, *,
+                   lower_is_better: bool = False,
+                   classifiers: dict[str, Any] | None = None) -> Metric:
+        """Record a run-level metric (WA3: the run's result.json)."""
+        metric = Metric(name, value, units, lower_is_better, dict(classifiers or {}))
+        self._run_result().metrics.append(metric)
+        self._save_result()
+        return metric
+
+    def add_artifact(self, name: str, path: str, kind: str = "data",
+                     description: str | None = None,
+                     classifiers: dict[str, Any] | None = None) -> Artifact:
+        """Record a run-level file; ``path`` must lie inside the run directory."""
+        from .output.artifacts import make_artifact
+
+        writer = self._writer()
+        artifact = make_artifact(writer.directory, name, path, kind, description, classifiers)
+        writer.result.artifacts.append(artifact)
+        self._save_result()
+        return artifact
+
+    def add_event(self, message: str) -> None:
+        logger.warning("%s", message)
+        self._writer().add_event(message)
+
+    def _writer(self) -> RunWriter:
+        if self.output is None:
+            raise RuntimeError("the run has no output directory yet (it opens at run start)")
+        return self.output
+
+    def _run_result(self) -> Any:
+        return self._writer().result
+
+    def _save_result(self) -> None:
+        self._writer().write_result()
 
     def plan_instrument(self, name: str, cls: Any, config: dict[str, Any], source: str
                         ) -> None:
@@ -87,19 +157,37 @@ class RunContext:
             self.config.pluginmanager.register(plugin, f"pytest-wa-instrument-{instrument.name}")
             self.instruments[instrument.name] = plugin
 
-    def finish(self) -> None:
-        """Finalize workloads, fire run_end, unregister instruments, disconnect."""
+    def finish(self, interrupted: bool = False) -> None:
+        """Finalize workloads, fire run_end, close the output, disconnect.
+
+        Runs after an interrupt too: the output is closed whatever the hooks did.
+        """
         if not self.started:
             return
         self.started = False
+        self.interrupted = interrupted
         try:
             for workload, context in reversed(self._initialized):
                 self._finalize(workload, context)
             self.hook.pytest_wa_run_end(run=self)
         finally:
+            self._close()
+
+    def _close(self) -> None:
+        try:
+            if self.output is not None:
+                settings = self.plan.first_settings() if self.plan else None
+                status = self.output.finish(run_name=getattr(settings, "run_name", None))
+                logger.info("Run finished: %s", status.name)
+                self.notes.append(f"results in {self.output.directory} (run {status.name})")
+        finally:
             for instrument in self.instruments.values():
                 self.config.pluginmanager.unregister(instrument)
             self.instruments.clear()
+            if self._log_handler is not None:
+                from .output.runlog import detach_run_log
+
+                detach_run_log(self._log_handler)
             if self._target is not None:
                 self._target.disconnect()
 

@@ -1,0 +1,55 @@
+"""Opening a session's run directory: location policy, then every run-level file."""
+
+from __future__ import annotations
+
+import platform
+import sys
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..agenda.spec import RunSettings
+from .location import prepare_run_directory
+from .meta import config_pod, spec_pod, target_info_pod
+from .writer import RunWriter
+
+if TYPE_CHECKING:
+    import pytest
+
+    from .plan import RunPlan
+
+
+def _version(distribution: str) -> str:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def output_path(config: pytest.Config) -> Path:
+    """--wa-output (ini wa_output), relative to where pytest was started."""
+    given = config.getoption("wa_output") or config.getini("wa_output") or "wa_output"
+    return Path(config.invocation_params.dir, given)
+
+
+def open_run_output(config: pytest.Config, plan: RunPlan, target: Any, device: str,
+                    instruments: dict[str, dict[str, Any]]) -> tuple[RunWriter, str | None]:
+    """Prepare the directory and write the run's start; returns the writer and a note."""
+    directory = output_path(config)
+    note = prepare_run_directory(directory, force=bool(config.getoption("wa_force")))
+    settings = plan.first_settings() or RunSettings()
+    writer = RunWriter(directory)
+    writer.start(
+        run_name=settings.run_name, project=settings.project,
+        project_stage=settings.project_stage if isinstance(settings.project_stage, dict)
+        else ({"stage": settings.project_stage} if settings.project_stage else None),
+        jobs=[(p.output_id, p.job.spec.label, p.job.iteration) for p in plan.jobs],
+        specs=[spec_pod(p.job.spec, p.output_id) for p in plan.jobs],
+        config=config_pod(settings, device, instruments, str(directory)),
+        target_info=target_info_pod(target), raw_files=plan.raw_files(),
+        metadata={"versions": {"pytest-wa": _version("pytest-wa"),
+                               "pytest": _version("pytest"),
+                               "python": platform.python_version()},
+                  "agendas": [agenda.path for agenda in plan.agendas], "device": device,
+                  "command_line": sys.argv})
+    return writer, note

@@ -1,0 +1,56 @@
+"""The two text summaries of a run, as WA3's csv and status output processors write them."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from ..results import Event, Metric
+from ..status import JobStatus
+
+
+def csv_rows(job_id: str, label: str, iteration: int | str, metrics: Iterable[Metric]) -> str:
+    """``id,workload,iteration,metric,value,units`` rows with WA3's CRLF line ends."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for metric in metrics:
+        writer.writerow([job_id, label, iteration, metric.name, metric.value,
+                         metric.units or ""])
+    return buffer.getvalue()
+
+
+def _first_line(message: str) -> str:
+    lines = message.strip().splitlines() or [""]
+    return lines[0] + ("[...]" if len(lines) > 1 else "")
+
+
+def _event_summary(events: Sequence[str]) -> str:
+    if not events:
+        return ""
+    more = "[...]" if len(events) > 1 and "[...]" not in _first_line(events[0]) else ""
+    return f"({len(events)} event(s)): {_first_line(events[0])}{more}"
+
+
+def status_text(run_name: str | None, status: JobStatus, run_events: Sequence[Event],
+                entries: Sequence[Any]) -> str:
+    """WA3's status.txt: header, run events, a padded table of every job."""
+    lines = [f"Run name: {run_name or ''}", f"Run status: {status.name}",
+             f"Date: {time.strftime('%c')}"]
+    if run_events:
+        lines.append("Events:")
+        lines += [f"\t{_first_line(event.message)}" for event in run_events]
+    done = [e for e in entries if e.status.is_final and e.status != JobStatus.SKIPPED]
+    ok = sum(1 for e in done if e.status.passed)
+    lines += [f"{ok}/{len(done)} iterations completed without error", ""]
+    rows = [(e.id, e.label, str(e.iteration), e.status.name, _event_summary(e.events))
+            for e in done]
+    if rows:
+        widths = [max(len(row[i]) for row in rows) for i in range(5)]
+        for row in rows:
+            cells = [row[0].ljust(widths[0]), row[1].ljust(widths[1]),
+                     row[2].rjust(widths[2]), row[3].rjust(widths[3]), row[4].ljust(widths[4])]
+            lines.append(" ".join(cells))
+    return "\n".join(lines) + "\n"

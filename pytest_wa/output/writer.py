@@ -1,0 +1,244 @@
+"""The run directory as the run goes, in WA3's layout, never losing a finished job.
+
+``RunWriter`` owns every run-level file. What is written when:
+
+- start: the directory, ``__meta/`` (run_info, config, jobs, target_info,
+  raw_config copies), ``run.log``, ``.run_state.json`` (every job NEW),
+  ``result.json`` (run RUNNING), the ``results.csv`` header;
+- a job starts: its directory; its state entry RUNNING;
+- a job ends: its ``result.json``, its state entry, its ``results.csv`` rows;
+- the end (also after Ctrl-C): unrun jobs SKIPPED, the run status, end time,
+  ``status.txt``.
+
+Whole files are replaced atomically; ``.run_state.json`` entries are kept
+pre-encoded so that rewriting it after every job stays cheap for big runs.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import shutil
+import textwrap
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..results import Artifact, Event, Metric
+from ..status import JobStatus
+from .atomic import append_record, write_atomic, write_json
+from .pods import encode_status, encode_time, result_pod
+from .textfiles import csv_rows, status_text
+
+POD = {"_pod_version": 1, "_pod_serialization_version": 1}
+CSV_HEADER = "id,workload,iteration,metric,value,units\r\n"
+
+
+def now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+def job_directory_name(job_id: str, label: str, iteration: int) -> str:
+    """WA3's name for a job's directory (its reader rebuilds it from the state)."""
+    return f"{job_id}-{label}-{iteration}"
+
+
+@dataclass
+class JobEntry:
+    """One (job id, iteration) of the run, as ``.run_state.json`` lists it."""
+
+    id: str
+    label: str
+    iteration: int
+    status: JobStatus = JobStatus.NEW
+    retries: int = 0
+    timestamp: datetime.datetime = field(default_factory=now)
+    encoded: str = ""
+    events: list[str] = field(default_factory=list)
+
+    @property
+    def directory_name(self) -> str:
+        return job_directory_name(self.id, self.label, self.iteration)
+
+    def encode(self) -> None:
+        pod = {**POD, "id": self.id, "label": self.label, "iteration": self.iteration,
+               "status": encode_status(self.status), "retries": self.retries,
+               "timestamp": encode_time(self.timestamp)}
+        self.encoded = textwrap.indent(json.dumps(pod, indent=4), " " * 8)
+
+
+@dataclass
+class RunResult:
+    """Run-level metrics, artifacts, events and classifiers (the run's result.json)."""
+
+    metrics: list[Metric] = field(default_factory=list)
+    artifacts: list[Artifact] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    classifiers: dict[str, Any] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+class RunWriter:
+    """Writes one run directory; every method leaves it loadable."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.meta = directory / "__meta"
+        self.entries: dict[tuple[str, int], JobEntry] = {}
+        self.order: list[JobEntry] = []
+        self.result = RunResult()
+        self.status = JobStatus.NEW
+        self.info: dict[str, Any] = {}
+        self.started = now()
+        self._state_created = now()
+
+    # --- start ---
+
+    def start(self, *, run_name: str | None, project: str | None, project_stage: Any,
+              jobs: Iterable[tuple[str, str, int]], specs: list[dict[str, Any]],
+              config: dict[str, Any], target_info: dict[str, Any],
+              raw_files: Iterable[str], metadata: dict[str, Any]) -> None:
+        """Create the directory and every run-level file, all jobs NEW."""
+        (self.meta / "raw_config").mkdir(parents=True, exist_ok=True)
+        (self.directory / "run.log").touch()
+        self.info = {**POD, "uuid": str(uuid.uuid4()), "run_name": run_name,
+                     "project": project, "project_stage": project_stage,
+                     "start_time": encode_time(self.started), "end_time": None,
+                     "duration": None}
+        write_json(self.meta / "run_info.json", self.info)
+        write_json(self.meta / "config.json", config)
+        write_json(self.meta / "jobs.json", {"jobs": specs})
+        write_json(self.meta / "target_info.json", target_info)
+        self._copy_raw(raw_files)
+        for job_id, label, iteration in jobs:
+            self._entry(job_id, label, iteration)
+        self.result.metadata = metadata
+        self.result.artifacts.append(Artifact("runlog", "run.log", "log", "Run log."))
+        self.result.artifacts.append(Artifact("run_result_csv", "results.csv", "export"))
+        write_atomic(self.directory / "results.csv", CSV_HEADER)
+        self.status = JobStatus.RUNNING
+        self.write_state()
+        self.write_result()
+
+    def _copy_raw(self, files: Iterable[str]) -> None:
+        taken: set[str] = set()
+        for index, source in enumerate(files):
+            name = Path(source).name
+            if name in taken:
+                name = f"{index}-{name}"
+            taken.add(name)
+            shutil.copyfile(source, self.meta / "raw_config" / name)
+
+    def _entry(self, job_id: str, label: str, iteration: int) -> JobEntry:
+        key = (job_id, iteration)
+        entry = self.entries.get(key)
+        if entry is None:
+            entry = JobEntry(job_id, label, iteration)
+            entry.encode()
+            self.entries[key] = entry
+            self.order.append(entry)
+        return entry
+
+    # --- jobs ---
+
+    def job_directory(self, job_id: str, label: str, iteration: int) -> Path:
+        return self.directory / job_directory_name(job_id, label, iteration)
+
+    def job_started(self, job_id: str, label: str, iteration: int) -> Path:
+        """Mark the job RUNNING and give it a fresh, empty directory."""
+        entry = self._entry(job_id, label, iteration)
+        directory = self.directory / entry.directory_name
+        if directory.exists():  # an earlier attempt (resume): keep it under __failed
+            self.retire_attempt(entry)
+        directory.mkdir(parents=True)
+        self._set(entry, JobStatus.RUNNING)
+        return directory
+
+    def retire_attempt(self, entry: JobEntry) -> Path:
+        """Move the job's current directory to ``__failed/<name>-attemptNN`` (WA3)."""
+        entry.retries += 1
+        target = self.directory / "__failed" / f"{entry.directory_name}-attempt{entry.retries:02}"
+        target.parent.mkdir(exist_ok=True)
+        shutil.move(str(self.directory / entry.directory_name), str(target))
+        return target
+
+    def job_finished(self, job_id: str, label: str, iteration: int, status: JobStatus,
+                     metrics: list[Metric], artifacts: list[Artifact], events: list[Event],
+                     classifiers: dict[str, Any], metadata: dict[str, Any]) -> None:
+        """The job's final result.json, state entry and CSV rows."""
+        entry = self._entry(job_id, label, iteration)
+        directory = self.directory / entry.directory_name
+        directory.mkdir(parents=True, exist_ok=True)
+        pod = result_pod(status, metrics, artifacts, events, classifiers, metadata)
+        write_json(directory / "result.json", pod)
+        entry.events = [event.message for event in events]
+        self._set(entry, status)
+        rows = csv_rows(job_id, label, iteration, metrics)
+        if rows:
+            append_record(self.directory / "results.csv", rows)
+
+    def _set(self, entry: JobEntry, status: JobStatus) -> None:
+        entry.status = status
+        entry.timestamp = now()
+        entry.encode()
+        self.write_state()
+
+    # --- run level ---
+
+    def add_event(self, message: str) -> None:
+        self.result.events.append(Event(message))
+        self.write_result()
+
+    def write_state(self) -> None:
+        jobs = ",\n".join(entry.encoded for entry in self.order)
+        text = ("{\n"
+                '    "_pod_version": 1,\n'
+                '    "_pod_serialization_version": 1,\n'
+                f'    "status": {json.dumps(encode_status(self.status))},\n'
+                f'    "timestamp": {json.dumps(encode_time(self._state_created))},\n'
+                f'    "jobs": [\n{jobs}\n    ]\n'
+                "}")
+        write_atomic(self.directory / ".run_state.json", text)
+
+    def write_result(self) -> None:
+        result = self.result
+        write_json(self.directory / "result.json", result_pod(
+            self.status, result.metrics, result.artifacts, result.events, result.classifiers,
+            result.metadata))
+
+    # --- end ---
+
+    def finish(self, *, run_name: str | None) -> JobStatus:
+        """Close the run: unrun jobs SKIPPED, final status and time, status.txt."""
+        for entry in self.order:
+            if not entry.status.is_final:
+                entry.status = JobStatus.SKIPPED if entry.status != JobStatus.RUNNING \
+                    else JobStatus.ABORTED
+                entry.timestamp = now()
+                entry.encode()
+        self.status = overall_status(entry.status for entry in self.order)
+        ended = now()
+        self.info.update(end_time=encode_time(ended),
+                         duration=(ended - self.started).total_seconds())
+        write_json(self.meta / "run_info.json", self.info)
+        self.write_state()
+        self.write_result()
+        for metric in self.result.metrics:
+            append_record(self.directory / "results.csv",
+                          csv_rows("", run_name or "", "", [metric]))
+        write_atomic(self.directory / "status.txt",
+                     status_text(run_name, self.status, self.result.events, self.order))
+        return self.status
+
+
+def overall_status(statuses: Iterable[JobStatus]) -> JobStatus:
+    """WA3's run status: OK if every job passed, PARTIAL if some did, else FAILED."""
+    passed = [status.passed for status in statuses]
+    if passed and all(passed):
+        return JobStatus.OK
+    return JobStatus.PARTIAL if any(passed) else JobStatus.FAILED
+
+
+__all__ = ["JobEntry", "RunWriter", "job_directory_name", "overall_status"]
