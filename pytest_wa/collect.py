@@ -207,6 +207,41 @@ def random_order_notice(config: pytest.Config, items: list[pytest.Item]) -> str 
     return f"pytest-wa: random execution order, seed {seed} (--wa-seed {seed} repeats it)"
 
 
+def plan_and_resume(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Plan the run over every job collected; with --wa-resume, deselect finished jobs."""
+    from .output.plan import RunPlan
+
+    jobs = [item for item in items if isinstance(item, JobItem)]
+    if not jobs:
+        return
+    run = get_run(config)
+    run.plan = RunPlan((item.job, item.agenda) for item in jobs)
+    done = finished_jobs(config)
+    if done is None:
+        return
+    skipped = [item for item in jobs if (run.output_id(item.spec), item.job.iteration) in done]
+    if skipped:
+        config.hook.pytest_deselected(items=skipped)
+        gone = set(skipped)
+        items[:] = [item for item in items if item not in gone]
+        run.notes.append(f"--wa-resume: {len(skipped)} job(s) already finished OK, not rerun")
+
+
+def finished_jobs(config: pytest.Config) -> set[tuple[str, int]] | None:
+    """(job id, iteration) of the jobs that passed in the run given to --wa-resume."""
+    from .output.reader import RunOutput, RunOutputError
+    from .output.session import resume_path
+
+    path = resume_path(config)
+    if path is None:
+        return None
+    try:
+        previous = RunOutput(path)
+    except RunOutputError as exc:
+        raise pytest.UsageError(f"--wa-resume {path}: {exc}") from None
+    return {(job.id, job.iteration) for job in previous.jobs if job.status.passed}
+
+
 def start_run(config: pytest.Config) -> Any:
     """The started run; a device that cannot be had ends the session with one clear line."""
     run = get_run(config)

@@ -35,6 +35,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "is moved aside to DIR-<its start time>")
     group.addoption("--wa-force", dest="wa_force", action="store_true", default=False,
                     help="delete a previous run in the output directory instead of moving it")
+    group.addoption("--wa-resume", dest="wa_resume", default=None, metavar="DIR",
+                    help="run only the jobs of the run in DIR that did not finish OK, and "
+                         "write into DIR")
     group.addoption("--wa-list", dest="wa_list", default=None,
                     choices=("workloads", "instruments"),
                     help="list the available workloads or instruments and exit")
@@ -114,17 +117,26 @@ def pytest_collect_file(file_path: Any, parent: pytest.Collector) -> pytest.Coll
     return None
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
+                                  items: list[pytest.Item]) -> None:
+    """Before any selection: the run plan (stable output ids), then --wa-resume."""
+    collect = sys.modules.get(f"{__package__}.collect")
+    if collect is not None:
+        collect.plan_and_resume(config, items)
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     collect = sys.modules.get(f"{__package__}.collect")
     if collect is None:  # no YAML file was looked at, so there is no job item
         return
     jobs = [item for item in session.items if isinstance(item, collect.JobItem)]
     if jobs:
-        from .output.plan import RunPlan
         from .runstate import get_run
 
         run = get_run(session.config)
-        run.plan = RunPlan((item.job, item.agenda) for item in jobs)
+        if run.plan is not None:
+            run.plan.keep(item.job for item in jobs)
         for item in jobs:
             for name in item.spec.augmentations:
                 cls = item.catalog.instrument(name)

@@ -53,6 +53,12 @@ class RunPlan:
                      for job, agenda in pairs]
         self._ids = {(p.job.spec.agenda, p.job.spec.id): p.output_id for p in self.jobs}
 
+    def keep(self, jobs: Iterable[Job]) -> None:
+        """Narrow the plan to the jobs that will run (after -k, --lf, resume...);
+        output ids stay those computed over everything collected."""
+        wanted = {id(job) for job in jobs}
+        self.jobs = [planned for planned in self.jobs if id(planned.job) in wanted]
+
     def output_id(self, spec: JobSpec) -> str:
         return self._ids.get((spec.agenda, spec.id), spec.id)
 

@@ -32,9 +32,17 @@ def output_path(config: pytest.Config) -> Path:
     return Path(config.invocation_params.dir, given)
 
 
+def resume_path(config: pytest.Config) -> Path | None:
+    given = config.getoption("wa_resume")
+    return Path(config.invocation_params.dir, given) if given else None
+
+
 def open_run_output(config: pytest.Config, plan: RunPlan, target: Any, device: str,
                     instruments: dict[str, dict[str, Any]]) -> tuple[RunWriter, str | None]:
     """Prepare the directory and write the run's start; returns the writer and a note."""
+    resumed = resume_path(config)
+    if resumed is not None:
+        return _resume(resumed, plan), f"resuming the run in {resumed}"
     directory = output_path(config)
     note = prepare_run_directory(directory, force=bool(config.getoption("wa_force")))
     settings = plan.first_settings() or RunSettings()
@@ -53,3 +61,14 @@ def open_run_output(config: pytest.Config, plan: RunPlan, target: Any, device: s
                   "agendas": [agenda.path for agenda in plan.agendas], "device": device,
                   "command_line": sys.argv})
     return writer, note
+
+
+def _resume(directory: Path, plan: RunPlan) -> RunWriter:
+    from .reader import RunOutput
+
+    writer = RunWriter(directory)
+    writer.resume(RunOutput(directory),
+                  jobs=[(p.output_id, p.job.spec.label, p.job.iteration) for p in plan.jobs],
+                  specs=[spec_pod(p.job.spec, p.output_id) for p in plan.jobs],
+                  raw_files=plan.raw_files())
+    return writer

@@ -122,6 +122,36 @@ class RunWriter:
         self.write_state()
         self.write_result()
 
+    def resume(self, previous: Any, *, jobs: Iterable[tuple[str, str, int]],
+               specs: list[dict[str, Any]], raw_files: Iterable[str]) -> None:
+        """Continue ``previous`` (a RunOutput of this directory): its jobs, results and
+        uuid are kept; jobs run again get a fresh directory, the old one is kept under
+        ``__failed/`` as an earlier attempt (WA3 cannot resume; PTS has finish-run)."""
+        self.info = json.loads((self.meta / "run_info.json").read_text())
+        self.info.update(end_time=None, duration=None)
+        if previous.run_info.start_time is not None:
+            self.started = previous.run_info.start_time
+        for job in previous.jobs:
+            entry = JobEntry(job.id, job.label, job.iteration, job.status, job.retries,
+                             job.timestamp or now(), events=[e.message for e in job.events])
+            entry.encode()
+            self.entries[(job.id, job.iteration)] = entry
+            self.order.append(entry)
+        for job_id, label, iteration in jobs:
+            self._entry(job_id, label, iteration)
+        known = {spec.get("id") for spec in previous.job_specs}
+        all_specs = list(previous.job_specs) + [s for s in specs if s["id"] not in known]
+        write_json(self.meta / "jobs.json", {"jobs": all_specs})
+        self._copy_raw(raw_files)
+        self.result = RunResult(list(previous.metrics), list(previous.artifacts),
+                                list(previous.events), dict(previous.classifiers),
+                                dict(previous.metadata))
+        self.result.events.append(Event("run resumed"))
+        write_json(self.meta / "run_info.json", self.info)
+        self.status = JobStatus.RUNNING
+        self.write_state()
+        self.write_result()
+
     def _copy_raw(self, files: Iterable[str]) -> None:
         taken: set[str] = set()
         for index, source in enumerate(files):
@@ -129,7 +159,9 @@ class RunWriter:
             if name in taken:
                 name = f"{index}-{name}"
             taken.add(name)
-            shutil.copyfile(source, self.meta / "raw_config" / name)
+            target = self.meta / "raw_config" / name
+            if not target.exists():  # a resumed run keeps the copies it started with
+                shutil.copyfile(source, target)
 
     def _entry(self, job_id: str, label: str, iteration: int) -> JobEntry:
         key = (job_id, iteration)
