@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -77,10 +78,8 @@ def kill_hard(process: subprocess.Popen, pytester: pytest.Pytester) -> None:
     """SIGKILL pytest; its command (in its own session) is an orphan we clean up."""
     process.kill()
     process.communicate(timeout=60)
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(int((pytester.path / "slow-started").read_text()), signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def test_sigkill_mid_job_leaves_every_finished_job_loadable(pytester: pytest.Pytester) -> None:
