@@ -5,7 +5,8 @@
 - start: the directory, ``__meta/`` (run_info, config, jobs, target_info,
   raw_config copies), ``run.log``, ``.run_state.json`` (every job NEW),
   ``result.json`` (run RUNNING), the ``results.csv`` header;
-- a job starts: its directory; its state entry RUNNING;
+- a job starts: its directory and an empty ``result.json`` (as WA3); its state entry
+  RUNNING;
 - a job ends: its ``result.json``, its state entry, its ``results.csv`` rows;
 - the end (also after Ctrl-C): unrun jobs SKIPPED, the run status, end time,
   ``status.txt``.
@@ -34,6 +35,17 @@ from .textfiles import csv_rows, status_text
 
 POD = {"_pod_version": 1, "_pod_serialization_version": 1}
 CSV_HEADER = "id,workload,iteration,metric,value,units\r\n"
+_ENTRY = textwrap.indent(textwrap.dedent("""\
+    {{
+        "_pod_version": 1,
+        "_pod_serialization_version": 1,
+        "id": {id},
+        "label": {label},
+        "iteration": {iteration},
+        "status": {status},
+        "retries": {retries},
+        "timestamp": {timestamp}
+    }}"""), " " * 8)
 
 
 def now() -> datetime.datetime:
@@ -63,10 +75,12 @@ class JobEntry:
         return job_directory_name(self.id, self.label, self.iteration)
 
     def encode(self) -> None:
-        pod = {**POD, "id": self.id, "label": self.label, "iteration": self.iteration,
-               "status": encode_status(self.status), "retries": self.retries,
-               "timestamp": encode_time(self.timestamp)}
-        self.encoded = textwrap.indent(json.dumps(pod, indent=4), " " * 8)
+        """This entry as it sits in .run_state.json (what json.dumps(indent=4) gives,
+        built directly: it is redone at every status change of every job)."""
+        self.encoded = _ENTRY.format(
+            id=json.dumps(self.id), label=json.dumps(self.label), iteration=self.iteration,
+            status=json.dumps(encode_status(self.status)), retries=self.retries,
+            timestamp=json.dumps(encode_time(self.timestamp)))
 
 
 @dataclass
@@ -179,12 +193,17 @@ class RunWriter:
         return self.directory / job_directory_name(job_id, label, iteration)
 
     def job_started(self, job_id: str, label: str, iteration: int) -> Path:
-        """Mark the job RUNNING and give it a fresh, empty directory."""
+        """Mark the job RUNNING and give it a fresh directory with an empty result.json.
+
+        WA3 writes that empty result too: its reader turns a job directory without
+        one into an unreadable (UNKNOWN) result, e.g. after a SIGKILL mid-job.
+        """
         entry = self._entry(job_id, label, iteration)
         directory = self.directory / entry.directory_name
         if directory.exists():  # an earlier attempt (resume): keep it under __failed
             self.retire_attempt(entry)
         directory.mkdir(parents=True)
+        write_json(directory / "result.json", result_pod(JobStatus.RUNNING, [], [], [], {}, {}))
         self._set(entry, JobStatus.RUNNING)
         return directory
 
