@@ -248,6 +248,5 @@ def start_run(config: pytest.Config) -> Any:
     try:
         run.start()
     except (InputError, TargetError) as exc:
-        pytest.exit(f"pytest-wa: cannot use device {run.device!r}: {exc}",
-                    returncode=pytest.ExitCode.USAGE_ERROR)
+        pytest.exit(f"pytest-wa: {exc}", returncode=pytest.ExitCode.USAGE_ERROR)
     return run

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .results import Artifact, Event, Metric
+from .results import Artifact, Event, Metric, checked_number
 from .status import JobStatus
 
 if TYPE_CHECKING:
@@ -92,7 +92,7 @@ class JobContext:
                    lower_is_better: bool = False,
                    classifiers: dict[str, Any] | None = None) -> Metric:
         """Record a metric; the job's classifiers apply to it, its own ones win."""
-        metric = Metric(name, value, units, lower_is_better,
+        metric = Metric(name, checked_number(name, value), units, lower_is_better,
                         {**self.classifiers, **(classifiers or {})})
         self.metrics.append(metric)
         return metric

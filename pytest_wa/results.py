@@ -7,10 +7,24 @@ can serialise them the way WA3 does.
 from __future__ import annotations
 
 import datetime
+import numbers
 from dataclasses import dataclass, field
 from typing import Any
 
 ARTIFACT_KINDS = ("log", "meta", "data", "export", "raw")
+
+
+def checked_number(name: str, value: Any) -> int | float:
+    """Metric values are numbers (WA3 drops a whole result holding anything else);
+    refused where they are added, so the mistake shows at its source."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    raise ValueError(f"metric {name!r}: value must be a number, got {value!r} "
+                     f"({type(value).__name__})")
 
 
 @dataclass

@@ -12,11 +12,11 @@ import os
 import warnings
 from typing import TYPE_CHECKING, Any
 
-from .errors import ConfigError
+from .errors import ConfigError, TargetError
 from .instruments import registration_order
 from .instruments.guard import guarded_plugin
 from .parameters import resolve_parameters
-from .results import Artifact, Metric
+from .results import Artifact, Metric, checked_number
 
 if TYPE_CHECKING:
     import pytest
@@ -76,12 +76,21 @@ class RunContext:
             return
         target = self.hook.pytest_wa_make_target(config=self.config, device=self.device)
         if target is None:
-            raise ConfigError(f"unknown device {self.device!r}: no target kind provides it "
-                              "(built in: 'local')")
-        target.connect()
+            raise ConfigError(f"cannot use device {self.device!r}: unknown device "
+                              f"{self.device!r}: no target kind provides it (built in: 'local')")
+        try:
+            target.connect()
+        except TargetError as exc:
+            raise TargetError(f"cannot use device {self.device!r}: {exc}") from exc
         self._target = target
+        try:
+            if self.plan is not None and self.plan.jobs:  # the wa_target fixture alone: none
+                self._open_output()
+        except BaseException:
+            self._target = None
+            target.disconnect()
+            raise
         self.started = True
-        self._open_output()
         self._register_instruments()
         logger.info("Run started on device %s", self.device)
         self.hook.pytest_wa_run_start(run=self)
@@ -111,7 +120,8 @@ class RunContext:
                    lower_is_better: bool = False,
                    classifiers: dict[str, Any] | None = None) -> Metric:
         """Record a run-level metric (WA3: the run's result.json)."""
-        metric = Metric(name, value, units, lower_is_better, dict(classifiers or {}))
+        metric = Metric(name, checked_number(name, value), units, lower_is_better,
+                        dict(classifiers or {}))
         self._run_result().metrics.append(metric)
         self._save_result()
         return metric
@@ -169,9 +179,20 @@ class RunContext:
         try:
             for workload, context in reversed(self._initialized):
                 self._finalize(workload, context)
-            self.hook.pytest_wa_run_end(run=self)
+            self._run_end()
         finally:
             self._close()
+
+    def _run_end(self) -> None:
+        """RUN_END for every hook; one failing is reported, the output is still closed."""
+        try:
+            self.hook.pytest_wa_run_end(run=self)
+        except Exception as exc:
+            message = f"a pytest_wa_run_end hook failed: {type(exc).__name__}: {exc}"
+            self.notes.append(message)
+            if self.output is not None:
+                self.add_event(message)
+            warnings.warn(message, stacklevel=1)
 
     def _close(self) -> None:
         try:

@@ -17,7 +17,13 @@ from ..errors import ConfigError
 
 
 def is_run_directory(path: Path) -> bool:
-    return (path / ".run_state.json").is_file() or (path / "__meta").is_dir()
+    return (path / ".run_state.json").is_file() or (path / "__meta" / "run_info.json").is_file()
+
+
+def holds_runs(path: Path) -> bool:
+    """A run, or a folder of runs (one per xdist worker)."""
+    return is_run_directory(path) or any(is_run_directory(child) for child in path.iterdir()
+                                         if child.is_dir())
 
 
 def _stamp(path: Path) -> str:
@@ -39,13 +45,27 @@ def _aside(path: Path) -> Path:
     return candidate
 
 
+def move_aside_parent_run(path: Path) -> str | None:
+    """pytest-xdist workers write into ``<dir>/<worker>``: a single run left in
+    ``<dir>`` by an earlier session is moved aside first (whichever worker gets
+    there first does it; the others find it gone)."""
+    if not (path.is_dir() and is_run_directory(path)):
+        return None
+    moved = _aside(path)
+    try:
+        path.rename(moved)
+    except OSError:  # another worker moved it a moment ago
+        return None
+    return f"previous run in {path} moved to {moved}"
+
+
 def prepare_run_directory(path: Path, *, force: bool) -> str | None:
     """Make ``path`` ready for a new run; returns a note for the user, if any."""
     if path.exists() and not path.is_dir():
         raise ConfigError(f"--wa-output {path} exists and is not a directory")
     note = None
     if path.is_dir() and any(path.iterdir()):
-        if not is_run_directory(path):
+        if not holds_runs(path):
             raise ConfigError(f"--wa-output {path} exists, is not empty and holds no run; "
                               "refusing to touch it (choose another --wa-output)")
         if force:

@@ -25,16 +25,18 @@ class PlannedJob:
 
 
 def _agenda_names(agendas: list[Agenda]) -> dict[str, str]:
-    """A short, unique name per agenda path: its stem, else its path with dots."""
-    stems: dict[str, list[str]] = defaultdict(list)
-    for agenda in agendas:
-        stems[Path(agenda.path).stem].append(agenda.path)
-    names = {}
-    for stem, paths in stems.items():
-        for path in paths:
-            names[path] = stem if len(paths) == 1 else \
-                ".".join(Path(path).with_suffix("").parts[-3:]).replace("-", "_")
-    return names
+    """A short, unique name per agenda: its stem, with as many parent folders as it
+    takes to tell agendas apart (``teamA.cpu``), numbered if even that is not enough."""
+    paths = [Path(agenda.path).with_suffix("") for agenda in agendas]
+    depth = max((len(path.parts) for path in paths), default=1)
+    for parts in range(1, depth + 1):
+        names = [".".join(path.parts[-parts:]).replace("-", "_").lstrip("._") or "agenda"
+                 for path in paths]
+        if len(set(names)) == len(names):
+            break
+    else:
+        names = [f"{name}{index}" for index, name in enumerate(names, 1)]
+    return {agenda.path: name for agenda, name in zip(agendas, names, strict=True)}
 
 
 class RunPlan:

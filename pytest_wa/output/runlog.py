@@ -19,15 +19,21 @@ class _Lines(logging.Formatter):
 
 
 def attach_run_log(path: Path) -> logging.Handler:
+    """Send pytest-wa's log to run.log only: not propagated, so pytest's failure
+    reports stay the one paragraph pytest-wa writes (no "Captured log" sections)."""
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setLevel(logging.DEBUG)
     handler.setFormatter(_Lines(FORMAT))
     logger = logging.getLogger(LOGGER)
     logger.setLevel(logging.DEBUG)
+    logger.propagate = False
     logger.addHandler(handler)
     return handler
 
 
 def detach_run_log(handler: logging.Handler) -> None:
-    logging.getLogger(LOGGER).removeHandler(handler)
+    logger = logging.getLogger(LOGGER)
+    logger.removeHandler(handler)
+    logger.propagate = True
+    logger.setLevel(logging.NOTSET)
     handler.close()

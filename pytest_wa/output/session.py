@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import platform
-import sys
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..agenda.spec import RunSettings
-from .location import prepare_run_directory
+from .location import move_aside_parent_run, prepare_run_directory
 from .meta import config_pod, spec_pod, target_info_pod
 from .writer import RunWriter
 
@@ -27,9 +26,19 @@ def _version(distribution: str) -> str:
 
 
 def output_path(config: pytest.Config) -> Path:
-    """--wa-output (ini wa_output), relative to where pytest was started."""
+    """--wa-output (ini wa_output), relative to where pytest was started.
+
+    Under pytest-xdist each worker writes a run of its own, ``<dir>/<worker id>``,
+    until runs of several workers are merged into one.
+    """
     given = config.getoption("wa_output") or config.getini("wa_output") or "wa_output"
-    return Path(config.invocation_params.dir, given)
+    path = Path(config.invocation_params.dir, given)
+    worker = _worker(config)
+    return path / worker if worker else path
+
+
+def _worker(config: pytest.Config) -> str | None:
+    return getattr(config, "workerinput", {}).get("workerid")
 
 
 def resume_path(config: pytest.Config) -> Path | None:
@@ -44,14 +53,18 @@ def open_run_output(config: pytest.Config, plan: RunPlan, target: Any, device: s
     if resumed is not None:
         return _resume(resumed, plan), f"resuming the run in {resumed}"
     directory = output_path(config)
-    note = prepare_run_directory(directory, force=bool(config.getoption("wa_force")))
+    note = move_aside_parent_run(directory.parent) if _worker(config) else None
+    note = prepare_run_directory(directory, force=bool(config.getoption("wa_force"))) or note
     settings = plan.first_settings() or RunSettings()
     writer = RunWriter(directory)
     writer.start(
         run_name=settings.run_name, project=settings.project,
         project_stage=settings.project_stage if isinstance(settings.project_stage, dict)
         else ({"stage": settings.project_stage} if settings.project_stage else None),
-        jobs=[(p.output_id, p.job.spec.label, p.job.iteration) for p in plan.jobs],
+        # An xdist worker runs only some of the jobs it collected: it records those
+        # as they start instead of listing every job (the others are not its own).
+        jobs=[] if _worker(config) else
+        [(p.output_id, p.job.spec.label, p.job.iteration) for p in plan.jobs],
         specs=[spec_pod(p.job.spec, p.output_id) for p in plan.jobs],
         config=config_pod(settings, device, instruments, str(directory)),
         target_info=target_info_pod(target), raw_files=plan.raw_files(),
@@ -59,7 +72,7 @@ def open_run_output(config: pytest.Config, plan: RunPlan, target: Any, device: s
                                "pytest": _version("pytest"),
                                "python": platform.python_version()},
                   "agendas": [agenda.path for agenda in plan.agendas], "device": device,
-                  "command_line": sys.argv})
+                  "command_line": list(config.invocation_params.args)})
     return writer, note
 
 
