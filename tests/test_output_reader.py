@@ -681,7 +681,7 @@ def test_metric_special_numbers_round_trip(value: float) -> None:
 
 @pytest.mark.parametrize("value", ["12", "abc", None, [1], {"a": 1}, 1j])
 def test_metric_pod_refuses_values_that_are_not_numbers(value: Any) -> None:
-    with pytest.raises(ValueError, match="metric value must be a real number"):
+    with pytest.raises(ValueError, match="value must be a number"):
         metric_pod(Metric("m", value))
 
 

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import datetime
 import math
-import numbers
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..results import ARTIFACT_KINDS, Artifact, Event, Metric
+from ..results import ARTIFACT_KINDS, Artifact, Event, Metric, checked_number
 from ..status import JobStatus
 
 #: Pod versions WA3 3.3.1 writes and expects (see the format reference, section 2).
@@ -118,26 +117,10 @@ def decode_time(text: str | None) -> datetime.datetime | None:
 
 # --- metrics, artifacts, events ----------------------------------------------
 
-def _number(value: Any) -> int | float:
-    """A JSON number for a metric value, or ValueError.
-
-    WA3 reads a metric whose value is not a number as a corrupt ``result.json``
-    and drops every metric of that job, so nothing else may be written. Bools
-    become 0/1 and numpy-style numbers plain int/float (json cannot write those).
-    """
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, numbers.Integral):
-        return int(value)
-    if isinstance(value, numbers.Real):
-        return float(value)
-    raise ValueError(f"metric value must be a real number, not {type(value).__name__} "
-                     f"{value!r}")
-
-
 def metric_pod(metric: Metric) -> dict[str, Any]:
     """A Metric as WA3 writes it; ValueError if its value is not a number (NaN is)."""
-    return {**pod_header(), "name": metric.name, "value": _number(metric.value),
+    return {**pod_header(), "name": metric.name,
+            "value": checked_number(metric.name, metric.value),
             "units": metric.units, "lower_is_better": bool(metric.lower_is_better),
             "classifiers": dict(metric.classifiers)}
 
@@ -177,7 +160,7 @@ def _decode_number(value: Any) -> int | float:
             raise ValueError(f"metric value is not a number: {value!r}") from None
         finite_int = math.isfinite(number) and number == int(number)
         return int(number) if finite_int else number
-    return _number(value)
+    return checked_number("value", value)
 
 
 def metric_from_pod(pod: Any) -> Metric:
