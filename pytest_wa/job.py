@@ -15,12 +15,12 @@ the WA status exactly once per stage, as WA3's runner does:
 from __future__ import annotations
 
 import datetime
-import logging
 import os
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .output.runlog import RUN_LOGGER
 from .results import Artifact, Event, Metric, checked_number
 from .status import JobStatus
 
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from .workloads.base import Workload
 
 
-logger = logging.getLogger("pytest_wa.job")
+logger = RUN_LOGGER
 
 
 def _now() -> datetime.datetime:

@@ -7,7 +7,6 @@ worker has its own RunContext and its own device.
 
 from __future__ import annotations
 
-import logging
 import os
 import warnings
 from typing import TYPE_CHECKING, Any
@@ -15,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import ConfigError, TargetError
 from .instruments import registration_order
 from .instruments.guard import guarded_plugin
+from .output.runlog import RUN_LOGGER
 from .parameters import resolve_parameters
 from .results import Artifact, Metric, checked_number
 
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from .workloads.base import Workload
 
 
-logger = logging.getLogger("pytest_wa.run")
+logger = RUN_LOGGER
 
 SpecKey = tuple[str, str]
 

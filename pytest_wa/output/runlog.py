@@ -1,12 +1,20 @@
-"""run.log: pytest-wa's log of the whole run, in WA3's line format."""
+"""run.log: pytest-wa's log of the whole run, in WA3's line format.
+
+The logger is deliberately not one of the ``logging`` module's managed loggers:
+pytest captures every managed logger (since 9.2 even non-propagating ones) and
+would append "Captured log" sections to each failure, which pytest-wa keeps to
+one paragraph. The run's story is in run.log.
+"""
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
 
-LOGGER = "pytest_wa"
 FORMAT = "%(asctime)s %(levelname)-8s %(name)s: %(message)s"
+
+#: The logger of pytest-wa's run and jobs (written to run.log while a run is open).
+RUN_LOGGER = logging.Logger("pytest_wa", logging.DEBUG)
 
 
 class _Lines(logging.Formatter):
@@ -19,21 +27,13 @@ class _Lines(logging.Formatter):
 
 
 def attach_run_log(path: Path) -> logging.Handler:
-    """Send pytest-wa's log to run.log only: not propagated, so pytest's failure
-    reports stay the one paragraph pytest-wa writes (no "Captured log" sections)."""
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setLevel(logging.DEBUG)
     handler.setFormatter(_Lines(FORMAT))
-    logger = logging.getLogger(LOGGER)
-    logger.setLevel(logging.DEBUG)
-    logger.propagate = False
-    logger.addHandler(handler)
+    RUN_LOGGER.addHandler(handler)
     return handler
 
 
 def detach_run_log(handler: logging.Handler) -> None:
-    logger = logging.getLogger(LOGGER)
-    logger.removeHandler(handler)
-    logger.propagate = True
-    logger.setLevel(logging.NOTSET)
+    RUN_LOGGER.removeHandler(handler)
     handler.close()
