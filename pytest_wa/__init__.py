@@ -32,9 +32,9 @@ _LAZY = {"RunOutput", "JobOutput", "RunOutputError", "discover"}
 def __getattr__(name: str) -> object:
     """The output reader is imported on first use, so loading the plugin stays cheap."""
     if name in _LAZY:
-        from . import output
+        from .output import reader
 
-        return getattr(output, name)
+        return getattr(reader, name)
     raise AttributeError(f"module 'pytest_wa' has no attribute {name!r}")
 
 #: Decorator for pytest-wa hook implementations (instruments); same as pytest.hookimpl.
