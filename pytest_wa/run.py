@@ -101,8 +101,7 @@ class RunContext:
         from .output.runlog import attach_run_log
         from .output.session import open_run_output
 
-        instruments = {name: resolve_parameters(cls.parameters, dict(config))[0]
-                       for name, (cls, config, _) in self.instrument_plan.items()}
+        instruments = {name: values for name, (_, values, _) in self.instrument_plan.items()}
         self.output, note = open_run_output(self.config, self.plan or RunPlan([]),
                                             self.target, self.device, instruments)
         if note:
@@ -155,13 +154,15 @@ class RunContext:
 
     def plan_instrument(self, name: str, cls: Any, config: dict[str, Any], source: str
                         ) -> None:
-        """Remember an instrument that some collected job enables (first config wins)."""
-        self.instrument_plan.setdefault(name, (cls, config, source))
+        """Remember an instrument that some collected job enables (first config wins),
+        with its parameter values resolved (defaults filled in) once."""
+        if name not in self.instrument_plan:
+            values = resolve_parameters(cls.parameters, dict(config))[0]
+            self.instrument_plan[name] = (cls, values, source)
 
     def _register_instruments(self) -> None:
-        instances = [cls(source_directory=source,
-                         **resolve_parameters(cls.parameters, dict(config))[0])
-                     for cls, config, source in self.instrument_plan.values()]
+        instances = [cls(source_directory=source, **values)
+                     for cls, values, source in self.instrument_plan.values()]
         for instrument in registration_order(instances):
             plugin = guarded_plugin(instrument)
             self.config.pluginmanager.register(plugin, f"pytest-wa-instrument-{instrument.name}")

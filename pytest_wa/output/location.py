@@ -16,13 +16,15 @@ from pathlib import Path
 from ..errors import ConfigError
 
 
-def is_run_directory(path: Path) -> bool:
+def has_run_files(path: Path) -> bool:
+    """Either file of a run: lenient on purpose (unlike reader.is_run_directory), so a
+    run cut short before both existed is still moved aside, not refused."""
     return (path / ".run_state.json").is_file() or (path / "__meta" / "run_info.json").is_file()
 
 
 def holds_runs(path: Path) -> bool:
     """A run, or a folder of runs (one per xdist worker)."""
-    return is_run_directory(path) or any(is_run_directory(child) for child in path.iterdir()
+    return has_run_files(path) or any(has_run_files(child) for child in path.iterdir()
                                          if child.is_dir())
 
 
@@ -49,7 +51,7 @@ def move_aside_parent_run(path: Path) -> str | None:
     """pytest-xdist workers write into ``<dir>/<worker>``: a single run left in
     ``<dir>`` by an earlier session is moved aside first (whichever worker gets
     there first does it; the others find it gone)."""
-    if not (path.is_dir() and is_run_directory(path)):
+    if not (path.is_dir() and has_run_files(path)):
         return None
     moved = _aside(path)
     try:

@@ -197,6 +197,11 @@ def event_from_pod(pod: Any) -> Event:
     return Event(message=str(pod["message"]), timestamp=timestamp)
 
 
+def job_directory_name(job_id: str, label: str, iteration: int) -> str:
+    """WA3's name for a job's directory; its reader rebuilds it from the state entry."""
+    return f"{job_id}-{label}-{iteration}"
+
+
 # --- results ----------------------------------------------------------------
 
 @dataclass

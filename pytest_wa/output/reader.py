@@ -22,7 +22,14 @@ from typing import Any
 from ..errors import WAError
 from ..results import Artifact, Event, Metric
 from ..status import JobStatus
-from .pods import ResultData, decode_status, decode_time, result_from_pod, wa3_value
+from .pods import (
+    ResultData,
+    decode_status,
+    decode_time,
+    job_directory_name,
+    result_from_pod,
+    wa3_value,
+)
 
 STATE_FILE = ".run_state.json"
 RESULT_FILE = "result.json"
@@ -122,7 +129,7 @@ class JobOutput(_ResultView):
     @property
     def name(self) -> str:
         """The directory name WA3 derives from the state: ``id-label-iteration``."""
-        return f"{self.id}-{self.label}-{self.iteration}"
+        return job_directory_name(self.id, self.label, self.iteration)
 
     def __repr__(self) -> str:
         attempt = f" attempt={self.attempt}" if self.attempt is not None else ""
@@ -289,7 +296,7 @@ class RunOutput(_ResultView):
         return next((spec for spec in self.job_specs if spec.get("id") == job_id), None)
 
     def _load_job(self, entry: _StateEntry) -> JobOutput:
-        path = self.path / f"{entry.id}-{entry.label}-{entry.iteration}"
+        path = self.path / job_directory_name(entry.id, entry.label, entry.iteration)
         # WA3 writes no directory for a job that never started (SKIPPED, failed
         # in initialize): not an error, just an empty result.
         result = _load_result(path / RESULT_FILE) if path.is_dir() else ResultData(entry.status)

@@ -30,7 +30,7 @@ from typing import Any
 from ..results import Artifact, Event, Metric
 from ..status import JobStatus
 from .atomic import append_record, write_atomic, write_json
-from .pods import encode_status, encode_time, result_pod
+from .pods import encode_status, encode_time, job_directory_name, result_pod
 from .textfiles import csv_rows, status_text
 
 POD = {"_pod_version": 1, "_pod_serialization_version": 1}
@@ -50,11 +50,6 @@ _ENTRY = textwrap.indent(textwrap.dedent("""\
 
 def now() -> datetime.datetime:
     return datetime.datetime.now(datetime.timezone.utc)
-
-
-def job_directory_name(job_id: str, label: str, iteration: int) -> str:
-    """WA3's name for a job's directory (its reader rebuilds it from the state)."""
-    return f"{job_id}-{label}-{iteration}"
 
 
 @dataclass
