@@ -15,9 +15,31 @@ def _first_line(text: str) -> str:
     return (text or "").strip().splitlines()[0] if (text or "").strip() else ""
 
 
+def show_devices(config: pytest.Config) -> int:
+    """The configured devices (secrets masked) and the inline forms."""
+    from .devices import known_devices
+    from .errors import ConfigError
+
+    try:
+        devices = known_devices(config)
+    except ConfigError as exc:
+        print(f"pytest-wa: {exc}")
+        return 4
+    width = max((len(n) for n in devices), default=5)
+    print(f"{'local'.ljust(width)}  local  this host (the default)")
+    for name, entry in devices.items():
+        description = entry.settings.get("description") or ""
+        print(f"{name.ljust(width)}  {entry.kind.ljust(5)}  {entry.address}"
+              + (f"  {description}" if description else "") + f"  ({entry.location})")
+    print("inline: local, adb, adb:SERIAL, ssh://user@host:port")
+    return 0
+
+
 def show_catalog(config: pytest.Config) -> int:
-    catalog = build_catalog(config.hook)
     listing = config.getoption("wa_list")
+    if listing == "devices":
+        return show_devices(config)
+    catalog = build_catalog(config.hook)
     if listing:
         registry = catalog.workloads if listing == "workloads" else catalog.instruments
         width = max((len(n) for n in registry.names()), default=0)

@@ -36,8 +36,7 @@ class CoreStages:
 
     @pytest.hookimpl(trylast=True)
     def pytest_wa_make_target(self, config: pytest.Config, device: str) -> Target | None:
-        if device == "local":
-            from .targets.local import LocalTarget
+        from .devices import resolve_device
+        from .devices.factory import build_target
 
-            return LocalTarget()
-        return None
+        return build_target(resolve_device(config, device))

@@ -25,7 +25,12 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("wa", "pytest-wa (Workload Automation agendas)")
     group.addoption("--wa-device", dest="wa_device", default=None, metavar="NAME",
-                    help="device to run the agendas on (default: local, this host)")
+                    help="device to run the agendas on: a name from a --wa-config file, "
+                         "local (the default: this host), adb:SERIAL or ssh://user@host:port")
+    group.addoption("--wa-config", dest="wa_config", action="append", default=[],
+                    metavar="FILE",
+                    help="device config file with a 'devices:' mapping (repeatable; after "
+                         "the ini's wa_config files; a later file's device wins)")
     group.addoption("--wa-order", dest="wa_order", default=None, choices=ORDERS,
                     help="execution order, overriding the agendas' execution_order")
     group.addoption("--wa-seed", dest="wa_seed", default=None, type=int, metavar="N",
@@ -39,10 +44,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="run only the jobs of the run in DIR that did not finish OK, and "
                          "write into DIR")
     group.addoption("--wa-list", dest="wa_list", default=None,
-                    choices=("workloads", "instruments"),
-                    help="list the available workloads or instruments and exit")
+                    choices=("workloads", "instruments", "devices"),
+                    help="list the available workloads, instruments or devices and exit")
     group.addoption("--wa-show", dest="wa_show", default=None, metavar="NAME",
                     help="describe a workload or instrument and its parameters, and exit")
+    parser.addini("wa_config", "pytest-wa device config files (relative to the ini file)",
+                  type="linelist", default=[])
     parser.addini("wa_output", "pytest-wa run output directory (default: wa_output)",
                   default="")
 
@@ -142,6 +149,15 @@ def pytest_collection_finish(session: pytest.Session) -> None:
                 cls = item.catalog.instrument(name)
                 run.plan_instrument(cls.name, cls, item.agenda.plugin_configs.get(name, {}),
                                     str(item.path.parent))
+        if not session.config.option.collectonly:
+            # The device is had before the first job, so that an unknown name, an
+            # unreachable device or bad credentials is one line, not an error per job.
+            from .errors import InputError, TargetError
+
+            try:
+                run.start()
+            except (InputError, TargetError) as exc:
+                raise pytest.UsageError(f"pytest-wa: {exc}") from None
 
 
 def pytest_report_collectionfinish(config: pytest.Config, items: list[pytest.Item]

@@ -7,6 +7,7 @@ worker has its own RunContext and its own device.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import warnings
 from typing import TYPE_CHECKING, Any
@@ -91,9 +92,20 @@ class RunContext:
             target.disconnect()
             raise
         self.started = True
+        self._register_target_plugin(target)
         self._register_instruments()
         logger.info("Run started on device %s", self.device)
         self.hook.pytest_wa_run_start(run=self)
+
+    def _register_target_plugin(self, target: Target) -> None:
+        """A target kind's own per-job work (Android: logcat, screenshots on failure)."""
+        make_plugin = getattr(target, "job_plugin", None)
+        if callable(make_plugin):
+            self.config.pluginmanager.register(make_plugin(), "pytest-wa-target-jobs")
+        from .devices import resolve_device
+
+        with contextlib.suppress(ConfigError):
+            self.notes.extend(resolve_device(self.config, self.device).notes)
 
     def _open_output(self) -> None:
         from .output.plan import RunPlan
@@ -206,6 +218,9 @@ class RunContext:
             for instrument in self.instruments.values():
                 self.config.pluginmanager.unregister(instrument)
             self.instruments.clear()
+            target_plugin = self.config.pluginmanager.get_plugin("pytest-wa-target-jobs")
+            if target_plugin is not None:
+                self.config.pluginmanager.unregister(target_plugin)
             if self._log_handler is not None:
                 from .output.runlog import detach_run_log
 

@@ -12,6 +12,9 @@ block tells this test what to do with it:
 - ``<!-- error name=FILE -->``: collecting it (``--co``) must fail with a
   collection error and no traceback. Each ``FILE:LINE: message`` line that the
   doc shows in the next ```text block must be among the problems reported.
+- ``<!-- devices name=FILE -->``: a device config file; it must load with no
+  problem, and it is also a support file (below), so a ``--wa-list devices``
+  shown later runs with it.
 - ``<!-- file name=PATH -->``: a support file, such as an included fragment, a
   script or a ``conftest.py``. It is written next to every agenda that comes
   after it in the same document, until a later block with the same name
@@ -37,11 +40,12 @@ import yaml
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 FENCE = re.compile(
-    r"(?:^<!--\s*(?P<mode>run|fails|error|file|collect)\s+name=(?P<name>\S+)\s*-->\n)?"
+    r"(?:^<!--\s*(?P<mode>run|fails|error|file|collect|devices)\s+name=(?P<name>\S+)\s*-->\n)?"
     r"^```(?P<lang>[\w-]*)\n(?P<body>.*?)^```\s*$",
     re.MULTILINE | re.DOTALL)
 PROBLEM = re.compile(r"^\S*?(?P<file>[^/\s]+):(?P<line>\d+): (?P<message>.+)$")
-CATALOG_COMMAND = re.compile(r"^\$ pytest (?P<args>--wa-(?:show|list) \S+)$")
+CATALOG_COMMAND = re.compile(
+    r"^\$ pytest (?P<args>(?:--wa-config=\S+ )*--wa-(?:show|list) \S+)$")
 
 
 @dataclass
@@ -67,7 +71,7 @@ def _blocks(path: Path) -> list[Block]:
     for match in FENCE.finditer(text):
         block = Block(path.name, text.count("\n", 0, match.start("lang")) + 1,
                       match["lang"], match["body"], match["mode"], match["name"], dict(files))
-        if block.mode == "file":
+        if block.mode in ("file", "devices"):
             files[block.name] = block.body
         blocks.append(block)
     for index, block in enumerate(blocks):
@@ -79,7 +83,7 @@ ALL_BLOCKS = [block for doc in sorted(DOCS.glob("*.md")) for block in _blocks(do
 
 
 def _is_agenda(block: Block) -> bool:
-    if block.lang != "yaml" or block.mode == "file":
+    if block.lang != "yaml" or block.mode in ("file", "devices"):
         return False
     if block.mode == "error":
         return True
@@ -117,6 +121,15 @@ def test_docs_have_examples() -> None:
                                            and b.mode != "error"]))
 def test_yaml_blocks_are_valid_yaml(block: Block) -> None:
     yaml.safe_load(block.body)
+
+
+@pytest.mark.parametrize("block", _params([b for b in ALL_BLOCKS if b.mode == "devices"]))
+def test_device_config_from_docs(tmp_path: Path, block: Block) -> None:
+    from pytest_wa.devices.configfile import load_device_file
+
+    path = tmp_path / (block.name or "devices.yaml")
+    path.write_text(block.body, encoding="utf-8")
+    assert load_device_file(str(path)), "a device config example defines no device"
 
 
 @pytest.mark.parametrize("block", _params(AGENDAS))

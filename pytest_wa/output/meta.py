@@ -32,8 +32,19 @@ def _level(name: str) -> str:
 
 
 def config_pod(settings: RunSettings, device: str, instruments: dict[str, dict[str, Any]],
-               output_directory: str) -> dict[str, Any]:
-    """config.json: WA3's MetaConfiguration and RunConfiguration, nothing else."""
+               output_directory: str, device_config: dict[str, Any] | None = None
+               ) -> dict[str, Any]:
+    """config.json: WA3's MetaConfiguration and RunConfiguration, nothing else.
+
+    ``device_config`` is the device's settings (secrets already masked); an
+    agenda's own ``device_config`` is written under it with secrets masked too.
+    """
+    from ..devices.entry import REDACTED
+    from ..devices.settings import SECRET_KEYS
+
+    written_device_config = {key: (REDACTED if key in SECRET_KEYS and value else value)
+                             for key, value in dict(settings.device_config).items()}
+    written_device_config.update(device_config or {})
     logging_pod = {**POD, "regular_format": "%(levelname)-8s %(message)s",
                    "verbose_format": "%(asctime)s %(levelname)-8s %(name)s: %(message)s",
                    "file_format": "%(asctime)s %(levelname)-8s %(name)s: %(message)s",
@@ -50,7 +61,7 @@ def config_pod(settings: RunSettings, device: str, instruments: dict[str, dict[s
            "bail_on_init_failure": settings.bail_on_init_failure,
            "bail_on_job_failure": settings.bail_on_job_failure,
            "allow_phone_home": settings.allow_phone_home,
-           "device_config": dict(settings.device_config), "augmentations": instruments,
+           "device_config": written_device_config, "augmentations": instruments,
            "resource_getters": {}}
     return {**POD, "settings": meta, "run_config": run}
 

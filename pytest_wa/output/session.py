@@ -66,7 +66,8 @@ def open_run_output(config: pytest.Config, plan: RunPlan, target: Any, device: s
         jobs=[] if _worker(config) else
         [(p.output_id, p.job.spec.label, p.job.iteration) for p in plan.jobs],
         specs=[spec_pod(p.job.spec, p.output_id) for p in plan.jobs],
-        config=config_pod(settings, device, instruments, str(directory)),
+        config=config_pod(settings, device, instruments, str(directory),
+                          _device_config(config, device)),
         target_info=target_info_pod(target), raw_files=plan.raw_files(),
         metadata={"versions": {"pytest-wa": _version("pytest-wa"),
                                "pytest": _version("pytest"),
@@ -74,6 +75,18 @@ def open_run_output(config: pytest.Config, plan: RunPlan, target: Any, device: s
                   "agendas": [agenda.path for agenda in plan.agendas], "device": device,
                   "command_line": list(config.invocation_params.args)})
     return writer, note
+
+
+def _device_config(config: pytest.Config, device: str) -> dict[str, Any]:
+    """The device's settings as config.json shows them: kind and values, secrets masked."""
+    from ..devices import resolve_device
+    from ..errors import ConfigError
+
+    try:
+        entry = resolve_device(config, device)
+    except ConfigError:  # a conftest's own make_target supplied this device
+        return {}
+    return {"kind": entry.kind, **entry.public_settings()}
 
 
 def _resume(directory: Path, plan: RunPlan) -> RunWriter:

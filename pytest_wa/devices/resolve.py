@@ -1,0 +1,51 @@
+"""Finding the device ``--wa-device`` names: config files first, then inline forms."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from ..errors import ConfigError, close_matches
+from .configfile import load_device_file
+from .entry import DeviceEntry
+from .inline import parse_inline
+
+_DEVICES_KEY = pytest.StashKey[dict[str, DeviceEntry]]()
+
+
+def config_files(config: pytest.Config) -> list[str]:
+    """``--wa-config`` files, after the ini's ``wa_config`` ones (relative to the ini file)."""
+    paths: list[str] = []
+    base = str(config.inipath.parent) if config.inipath else str(config.rootpath)
+    for value in config.getini("wa_config") or []:
+        paths.append(os.path.join(base, os.path.expanduser(str(value))))
+    paths.extend(os.path.expanduser(p) for p in config.getoption("wa_config") or [])
+    return paths
+
+
+def known_devices(config: pytest.Config) -> dict[str, DeviceEntry]:
+    """Every configured device by name; a later file's device replaces an earlier one's."""
+    if _DEVICES_KEY not in config.stash:
+        devices: dict[str, DeviceEntry] = {}
+        for path in config_files(config):
+            if not os.path.isfile(path):
+                raise ConfigError(f"{path}: device config file not found (--wa-config)")
+            devices.update(load_device_file(path))
+        config.stash[_DEVICES_KEY] = devices
+    return config.stash[_DEVICES_KEY]
+
+
+def resolve_device(config: pytest.Config, name: str) -> DeviceEntry:
+    """The device called ``name``; a ConfigError that says what exists otherwise."""
+    devices = known_devices(config)
+    if name in devices:
+        return devices[name]
+    inline = parse_inline(name)
+    if inline is not None:
+        return inline
+    names = sorted(devices)
+    listed = ", ".join(names) if names else "none (no --wa-config file defines any)"
+    raise ConfigError(f"unknown device {name!r}.{close_matches(name, names)} Configured "
+                      f"devices: {listed}. Inline forms: local, adb:SERIAL, "
+                      "ssh://user@host:port.")

@@ -1,0 +1,52 @@
+"""Running a shell command on a remote target so that it can be killed there.
+
+Closing an SSH channel or an adb shell stream does not stop the command it
+started (without a terminal nothing sends SIGHUP), so a command that hung past
+its timeout would go on loading the device and skew the next measurement. Each
+remote command therefore first prints the process id of the shell running it,
+on a line of its own: both sshd and adbd start a command as a session leader,
+so the id is also its process group, and a timeout kills the whole group on
+the target.
+"""
+
+from __future__ import annotations
+
+PID_MARKER = "__pytest_wa_pid="
+
+
+def with_pid_line(command: str) -> str:
+    """``command`` preceded by a line naming the process id of the shell that runs it.
+
+    The command runs in that same shell (no second ``sh -c``: one process
+    start less per command, a millisecond on a phone).
+    """
+    return f"echo {PID_MARKER}$$; {command}"
+
+
+def split_pid_line(stdout: bytes) -> tuple[int | None, bytes]:
+    """The process id from a wrapped command's output, and the output without it.
+
+    Returns ``(None, stdout)`` while the first line is not complete yet.
+    """
+    marker = PID_MARKER.encode()
+    if not stdout.startswith(marker):
+        return None, stdout
+    end = stdout.find(b"\n")
+    if end < 0:
+        return None, stdout
+    try:
+        pid = int(stdout[len(marker):end])
+    except ValueError:
+        return None, stdout
+    return pid, stdout[end + 1:]
+
+
+def kill_command(pid: int) -> str:
+    """A shell command that kills process group ``pid`` (and the process, if no group).
+
+    TERM first, KILL a moment later for whatever ignored it.
+    """
+    # "kill -SIG -PGID": dash, bash, busybox and toybox all take it ("--" breaks dash).
+    return (f"kill -TERM -{pid} 2>/dev/null || kill -TERM {pid} 2>/dev/null; "
+            f"sleep 0.2; kill -KILL -{pid} 2>/dev/null || kill -KILL {pid} 2>/dev/null; "
+            "true")
