@@ -131,6 +131,22 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     collect = sys.modules.get(f"{__package__}.collect")
     if collect is not None:
         collect.plan_and_resume(config, items)
+        config.stash[_PLANNED] = True
+
+
+_PLANNED = pytest.StashKey[bool]()
+
+
+def _will_run(session: pytest.Session) -> bool:
+    """Whether the jobs collected are going to run (so the device is needed now).
+
+    Not with --co, nor when collection failed: pytest calls collection_finish
+    even then, and stops before the first item.
+    """
+    config = session.config
+    if config.option.collectonly or not config.stash.get(_PLANNED, False):
+        return False
+    return not (session.testsfailed and not config.option.continue_on_collection_errors)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -149,7 +165,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
                 cls = item.catalog.instrument(name)
                 run.plan_instrument(cls.name, cls, item.agenda.plugin_configs.get(name, {}),
                                     str(item.path.parent))
-        if not session.config.option.collectonly:
+        if _will_run(session):
             # The device is had before the first job, so that an unknown name, an
             # unreachable device or bad credentials is one line, not an error per job.
             from .errors import InputError, TargetError

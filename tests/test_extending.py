@@ -231,8 +231,8 @@ def test_conftest_can_supply_its_own_target(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_more="def test_more(wa_target):\n    pass\n")
     result = pytester.runpytest("--wa-device", "nosuch")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stdout.fnmatch_lines(["*pytest-wa: cannot use device 'nosuch': unknown device "
-                                 "'nosuch'*"])
+    result.stdout.fnmatch_lines(["*pytest-wa: unknown device 'nosuch'. Configured devices: "
+                                 "none*"])
     assert "Traceback" not in result.stdout.str() + result.stderr.str()
 
 
