@@ -5,4 +5,4 @@
 # yaml lazily (only when an agenda is collected), so import it once up front.
 import yaml  # noqa: F401
 
-pytest_plugins = ["pytester"]
+pytest_plugins = ["pytester", "pytest_wa.testing.fixtures", "pytest_wa.testing.ssh_fixtures"]

@@ -87,9 +87,9 @@ def measure_ssh(calls: int) -> None:
 
 def measure_adb(calls: int) -> None:
     import adbutils
-    from pytest_wa.testing.adb import AdbServer, adb_path
 
     from pytest_wa.targets.android import AndroidTarget
+    from pytest_wa.testing.adb import AdbServer, adb_path
     from pytest_wa.testing.simdevice import SimulatedDevice
 
     server = AdbServer()

@@ -71,7 +71,9 @@ def test_a_failed_job_leaves_a_screenshot_and_ui_dump(pytester, device) -> None:
 def test_a_device_that_dies_mid_run(pytester, device) -> None:
     pytester.makefile(".yaml", agenda="""\
         workloads:
-          - {id: before, name: command, params: {command: "echo measured=1", metrics: {m: {regex: 'measured=(\\d+)'}}}}
+          - id: before
+            name: command
+            params: {command: "echo measured=1", metrics: {m: {regex: 'measured=(\\d+)'}}}
           - {id: during, name: command, params: {command: "sleep 30"}}
           - {id: after, name: command, params: {command: "true"}}
         """)

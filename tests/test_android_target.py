@@ -16,8 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from pytest_wa.errors import CommandError, CommandTimeoutError, TargetError, \
-    TargetNotRespondingError
+from pytest_wa.errors import (
+    CommandError,
+    CommandTimeoutError,
+    TargetError,
+    TargetNotRespondingError,
+)
 from pytest_wa.targets import Target
 from pytest_wa.targets.android import AndroidTarget, count_cpus, parse_getprop
 
@@ -49,6 +53,7 @@ def target(wa_simulated_device):
 def test_connects_and_describes_the_device(wa_simulated_devices) -> None:
     device = wa_simulated_devices(cpus=6, model="Pixel Sim", sdk=34)
     target = connected(device)
+    directory = target.working_directory
     try:
         assert isinstance(target, Target)
         assert target.working_directory.startswith("/data/local/tmp/pytest-wa-run-")
@@ -60,7 +65,7 @@ def test_connects_and_describes_the_device(wa_simulated_devices) -> None:
         assert target.execute("pwd").stdout.strip() == target.working_directory
     finally:
         target.disconnect()
-    assert not device.shell(f"test -d {target.working_directory or '/x'}").returncode == 0
+    assert device.shell(f"test -d {directory}").returncode != 0  # removed at disconnect
 
 
 def test_exit_codes_and_separate_streams(target: AndroidTarget) -> None:

@@ -1,0 +1,114 @@
+"""The device's CPUs as a phone shows them: a fake cpufreq sysfs tree and /proc/cpuinfo.
+
+The CPUs form two clusters, big.LITTLE style: the first half (rounded up) is
+the LITTLE cluster, the rest the big one, each with its own frequency table
+and one cpufreq policy shared by its CPUs (``cpuN/cpufreq`` is a symlink to
+``cpufreq/policyM`` as on real kernels, so writing one CPU's governor changes
+its whole cluster). Every file is owned by root, mode 0644: the shell user
+can read them but not write them, as on a production phone.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+LITTLE_FREQS = (300000, 576000, 768000, 1017600, 1248000, 1497600, 1804800)
+BIG_FREQS = (710400, 1056000, 1401600, 1766400, 2016000, 2323200, 2419200)
+GOVERNORS = "schedutil performance powersave userspace ondemand conservative"
+DEFAULT_GOVERNOR = "schedutil"
+
+
+@dataclass(frozen=True)
+class Cluster:
+    index: int
+    cpus: tuple[int, ...]
+    freqs: tuple[int, ...]
+    part: str  # the "CPU part" cpuinfo shows (Cortex-A55, Cortex-A78)
+
+    @property
+    def policy(self) -> str:
+        return f"policy{self.cpus[0]}"
+
+
+def clusters(count: int) -> list[Cluster]:
+    little = (count + 1) // 2
+    result = [Cluster(0, tuple(range(little)), LITTLE_FREQS, "0xd05")]
+    if count > little:
+        result.append(Cluster(1, tuple(range(little, count)), BIG_FREQS, "0xd41"))
+    return result
+
+
+def cpu_list(cpus: tuple[int, ...] | list[int]) -> str:
+    """Kernel list syntax: ``0-3`` for a contiguous range, else ``0,2``."""
+    if not cpus:
+        return ""
+    if list(cpus) == list(range(cpus[0], cpus[-1] + 1)) and len(cpus) > 1:
+        return f"{cpus[0]}-{cpus[-1]}"
+    return ",".join(map(str, cpus))
+
+
+def build_cpu_tree(sys_root: str, count: int) -> None:
+    """Write devices/system/cpu under ``sys_root`` (the device's /sys)."""
+    base = os.path.join(sys_root, "devices", "system", "cpu")
+    everything = tuple(range(count))
+    files: dict[str, str] = {
+        "online": cpu_list(everything),
+        "offline": "",
+        "possible": cpu_list(everything),
+        "present": cpu_list(everything),
+        "kernel_max": str(max(count - 1, 0)),
+    }
+    links: dict[str, str] = {}
+    for cluster in clusters(count):
+        policy = f"cpufreq/{cluster.policy}"
+        members = " ".join(map(str, cluster.cpus))
+        files.update({
+            f"{policy}/scaling_governor": DEFAULT_GOVERNOR,
+            f"{policy}/scaling_available_governors": GOVERNORS,
+            f"{policy}/scaling_available_frequencies": " ".join(map(str, cluster.freqs)),
+            f"{policy}/scaling_min_freq": str(cluster.freqs[0]),
+            f"{policy}/scaling_max_freq": str(cluster.freqs[-1]),
+            f"{policy}/scaling_cur_freq": str(cluster.freqs[len(cluster.freqs) // 2]),
+            f"{policy}/cpuinfo_min_freq": str(cluster.freqs[0]),
+            f"{policy}/cpuinfo_max_freq": str(cluster.freqs[-1]),
+            f"{policy}/cpuinfo_cur_freq": str(cluster.freqs[len(cluster.freqs) // 2]),
+            f"{policy}/cpuinfo_transition_latency": "0",
+            f"{policy}/scaling_driver": "simdevice-cpufreq",
+            f"{policy}/related_cpus": members,
+            f"{policy}/affected_cpus": members,
+        })
+        for position, cpu in enumerate(cluster.cpus):
+            files[f"cpu{cpu}/online"] = "1"
+            files[f"cpu{cpu}/topology/physical_package_id"] = str(cluster.index)
+            files[f"cpu{cpu}/topology/cluster_id"] = str(cluster.index)
+            files[f"cpu{cpu}/topology/core_id"] = str(position)
+            files[f"cpu{cpu}/topology/core_siblings_list"] = cpu_list(cluster.cpus)
+            files[f"cpu{cpu}/topology/thread_siblings_list"] = str(cpu)
+            links[f"cpu{cpu}/cpufreq"] = f"../{policy}"
+    for relative, content in files.items():
+        path = os.path.join(base, relative)
+        os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
+        with open(path, "w", encoding="ascii") as handle:
+            handle.write(content + "\n")
+        os.chmod(path, 0o644)
+    for relative, target in links.items():
+        os.symlink(target, os.path.join(base, relative))
+
+
+def cpuinfo_text(count: int, hardware: str) -> str:
+    """/proc/cpuinfo as an arm64 kernel prints it."""
+    blocks = []
+    for cluster in clusters(count):
+        for cpu in cluster.cpus:
+            blocks.append(
+                f"processor\t: {cpu}\n"
+                "BogoMIPS\t: 38.40\n"
+                "Features\t: fp asimd evtstrm aes pmull sha1 sha2 crc32 atomics fphp asimdhp "
+                "cpuid asimdrdm lrcpc dcpop asimddp\n"
+                "CPU implementer\t: 0x41\n"
+                "CPU architecture: 8\n"
+                "CPU variant\t: 0x1\n"
+                f"CPU part\t: {cluster.part}\n"
+                "CPU revision\t: 0\n")
+    return "\n".join(blocks) + f"\nHardware\t: {hardware}\n"
