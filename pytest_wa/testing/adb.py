@@ -23,6 +23,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from .logs import log_tail
+
 QUIET_ENV = {"ADB_MDNS": "0", "ADB_USB": "0", "ADB_EMU": "0"}
 RESERVED_PORTS = frozenset([5037, *range(5555, 5586)])
 
@@ -127,11 +129,7 @@ class AdbServer:
         self.stop()
 
     def log_tail(self, lines: int = 20) -> str:
-        try:
-            with open(self.log_path, encoding="utf-8", errors="replace") as handle:
-                return "".join(handle.readlines()[-lines:])
-        except OSError:
-            return ""
+        return log_tail(self.log_path, lines)
 
     # -- the environment of child processes ----------------------------------------
 

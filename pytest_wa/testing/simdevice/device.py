@@ -23,6 +23,7 @@ import time
 from collections.abc import Mapping
 from types import TracebackType
 
+from ..logs import log_tail
 from .adbd import READY
 from .rootfs import kill_namespace, make_workdir, remove_tree
 
@@ -213,11 +214,7 @@ class SimulatedDevice:
 
     def log_tail(self, lines: int = 20) -> str:
         """The end of the device's log (its stderr): why it failed to start, for example."""
-        try:
-            with open(self.log_path, encoding="utf-8", errors="replace") as handle:
-                return "".join(handle.readlines()[-lines:])
-        except OSError:
-            return ""
+        return log_tail(self.log_path, lines)
 
     def __enter__(self) -> SimulatedDevice:
         return self.start()
