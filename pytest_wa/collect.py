@@ -18,8 +18,17 @@ from typing import Any
 import pytest
 
 from .agenda import Agenda, Job, load_agenda, order_jobs
-from .errors import AgendaError, InputError, Location, Problem, TargetError, WAError
+from .errors import (
+    AgendaError,
+    InputError,
+    Location,
+    Problem,
+    TargetError,
+    TargetNotRespondingError,
+    WAError,
+)
 from .job import JobContext, end_job, run_job, setup_job
+from .output.runlog import RUN_LOGGER
 from .plugin import looks_like_agenda
 from .registry import build_catalog
 from .runstate import JobRecord, get_run, get_tally, wa_seed
@@ -103,6 +112,9 @@ class JobItem(pytest.Item):
         self.catalog = catalog
         self.context: JobContext | None = None
         self.next_job_item: pytest.Item | None = None
+        self.attempt = 0  # retries so far (set by the runtest protocol, retry.py)
+        self.will_retry = False  # decided when an attempt ends (teardown)
+        self._setup_failure: str | None = None
         self.extra_keyword_matches.update({job.spec.workload_name, job.spec.label,
                                            *map(str, job.spec.classifiers.values())})
 
@@ -112,6 +124,7 @@ class JobItem(pytest.Item):
     # --- pytest phases ---
 
     def setup(self) -> None:
+        self._setup_failure = None
         run = start_run(self.config)
         reason = run.skip_reason(self.spec)
         workload = run.workload_for(self.spec, self.workload_class)
@@ -133,6 +146,8 @@ class JobItem(pytest.Item):
         except Exception as exc:
             context.record_error("initialize", exc)
             context.set_status(JobStatus.FAILED)
+            if run.settings.bail_on_init_failure:  # WA3 aborts the run (the default)
+                run.stop(f"bail_on_init_failure: {context.name} failed to initialize: {exc}")
             return False
         return True
 
@@ -146,8 +161,9 @@ class JobItem(pytest.Item):
 
     def _fail_setup(self, context: JobContext) -> None:
         stage, error = context.errors[-1]
-        context.run.fail_spec(self.spec, f"an earlier iteration of {self.spec.id} failed in "
-                                         f"{stage}: {error}")
+        # Later iterations of the spec are skipped once no retry is left (teardown).
+        self._setup_failure = (f"an earlier iteration of {self.spec.id} failed in "
+                               f"{stage}: {error}")
         self._set_properties(JobStatus.FAILED)
         pytest.fail(failure_message(context), pytrace=False)
 
@@ -173,9 +189,40 @@ class JobItem(pytest.Item):
             end_job(context)
         finally:
             context.run.current_job = None
-            following = (self.next_job_item.spec if isinstance(self.next_job_item, JobItem)
+            self.will_retry = self._after_attempt(context)
+            following = (self.spec if self.will_retry else
+                         self.next_job_item.spec if isinstance(self.next_job_item, JobItem)
                          else None)
             context.run.end_spec_unless(context, following)
+
+    def _after_attempt(self, context: JobContext) -> bool:
+        """Recover a lost device, then decide: retry now, or settle the job's fate.
+
+        WA3's rules: a final status in ``retry_on_status`` is retried at once,
+        up to ``max_retries``; with none left, a FAILED job stops the run if
+        ``bail_on_job_failure``. A device that stopped responding is recovered
+        first; if it cannot be, the run stops and nothing is retried.
+        """
+        run = context.run
+        lost = next((error for _, error in context.errors
+                     if isinstance(error, TargetNotRespondingError)), None)
+        if lost is not None and run.stopped is None:
+            run.recover(lost)
+        settings = run.settings
+        status = context.status
+        if (run.stopped is None and not run.interrupted and status != JobStatus.ABORTED
+                and status.name in settings.retry_on_status
+                and self.attempt < settings.max_retries):
+            RUN_LOGGER.warning("Job %s (%s) [%d] ended %s; retrying (retry %d of %d)",
+                               context.output_id, context.label, context.iteration,
+                               status.name, self.attempt + 1, settings.max_retries)
+            return True
+        if self._setup_failure is not None:
+            run.fail_spec(self.spec, self._setup_failure)
+            self._setup_failure = None
+        if status == JobStatus.FAILED and settings.bail_on_job_failure:
+            run.stop(f"bail_on_job_failure: {context.name} failed")
+        return False
 
     def locate_skip(self, report: pytest.TestReport) -> None:
         """Point a skip at the agenda line of the job, not at pytest-wa's source."""
@@ -189,7 +236,8 @@ class JobItem(pytest.Item):
                 if not str(k).startswith(WA_PROPERTY_PREFIXES)]
         spec = self.spec
         kept += [("wa_status", status.name), ("wa_job_id", spec.id), ("wa_label", spec.label),
-                 ("wa_iteration", self.job.iteration), ("wa_workload", spec.workload_name)]
+                 ("wa_iteration", self.job.iteration), ("wa_workload", spec.workload_name),
+                 ("wa_retries", self.attempt)]
         kept += [(f"classifier:{k}", v) for k, v in spec.classifiers.items()]
         for metric in context.metrics if context else ():
             units = f" {metric.units}" if metric.units else ""

@@ -63,6 +63,8 @@ class JobContext:
         self.setup_done = False
         self.retries = 0
         self._started = 0.0
+        self.job_timeout: float | None = run.settings.job_timeout
+        self.deadline: float | None = None  # set while setup, execute and extract run
         #: The id this job has in the output (see output/plan.py), and its directory
         #: there, which exists from job start on: workloads may write files into it.
         self.output_id = run.output_id(job.spec)
@@ -84,6 +86,12 @@ class JobContext:
 
     @property
     def target(self) -> Target:
+        """The run's target; within ``job_timeout`` while the job's stages run (deadline.py)."""
+        if self.deadline is not None and self.job_timeout is not None:
+            from .deadline import DeadlineTarget
+
+            return DeadlineTarget(self.run.target, self.deadline,
+                                  self.job_timeout)
         return self.run.target
 
     # --- recording ---
@@ -157,6 +165,8 @@ def setup_job(job: JobContext) -> None:
     logger.info("Running job %s (%s) [%d]", job.output_id, job.label, job.iteration)
     hook = job.hook
     hook.pytest_wa_job_start(job=job)
+    if job.job_timeout is not None:  # the limit covers setup, execute and extract_results
+        job.deadline = time.monotonic() + job.job_timeout
     try:
         hook.pytest_wa_job_setup(job=job)
     except Exception as exc:
@@ -192,6 +202,7 @@ def _stage(job: JobContext, call: Any, stage: str, failure: JobStatus) -> None:
 
 def teardown_job(job: JobContext) -> None:
     """Run teardown if setup completed; a teardown failure alone is NONCRITICAL."""
+    job.deadline = None  # teardown cleans up even after a job_timeout
     if not job.setup_done:
         return
     job.setup_done = False

@@ -35,6 +35,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="execution order, overriding the agendas' execution_order")
     group.addoption("--wa-seed", dest="wa_seed", default=None, type=int, metavar="N",
                     help="seed of the random execution order (printed when used)")
+    group.addoption("--wa-max-retries", dest="wa_max_retries", default=None, type=int,
+                    metavar="N",
+                    help="retry a job whose status is in retry_on_status up to N times "
+                         "(overrides the agendas' max_retries; 0: never)")
+    group.addoption("--wa-job-timeout", dest="wa_job_timeout", default=None, type=float,
+                    metavar="SECONDS",
+                    help="fail a job whose setup, execution and result extraction take longer; "
+                         "its command is killed on the device (overrides job_timeout)")
+    group.addoption("--wa-reboot-policy", dest="wa_reboot_policy", default=None,
+                    choices=("never", "as_needed", "initial", "each_job", "each_spec",
+                             "each_iteration", "run_completion"),
+                    help="when to reboot the device (overrides the agendas' reboot_policy)")
     group.addoption("--wa-output", dest="wa_output", default=None, metavar="DIR",
                     help="run output directory (default: wa_output); a previous run there "
                          "is moved aside to DIR-<its start time>")
@@ -174,6 +186,17 @@ def pytest_collection_finish(session: pytest.Session) -> None:
                 run.start()
             except (InputError, TargetError) as exc:
                 raise pytest.UsageError(f"pytest-wa: {exc}") from None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> bool | None:
+    """Job items run through retry.py: retries happen inside one protocol call."""
+    collect = sys.modules.get(f"{__package__}.collect")
+    if collect is None or not isinstance(item, collect.JobItem):
+        return None
+    from .retry import run_job_item
+
+    return run_job_item(item, nextitem)
 
 
 def pytest_report_collectionfinish(config: pytest.Config, items: list[pytest.Item]

@@ -33,6 +33,8 @@ def teststatus(report: pytest.TestReport) -> tuple[str, str, Any] | None:
     status = wa_status(report)
     if status is None:
         return None
+    if report.outcome == "rerun":
+        return "rerun", "R", (f"{status.name}, RETRYING", {"yellow": True})
     if report.when == "setup" and report.passed:
         return None
     if report.when == "setup" and report.failed:
@@ -65,7 +67,8 @@ class StatusReporter:
         if report.when == "teardown" or not report.user_properties:
             return
         status = wa_status(report)
-        if status is None or (report.when == "setup" and report.passed):
+        if status is None or (report.when == "setup" and report.passed) \
+                or report.outcome == "rerun":
             return
         properties = _properties(report)
         job = f"{properties['wa_job_id']}-{properties['wa_label']}"

@@ -8,6 +8,7 @@ worker has its own RunContext and its own device.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import warnings
 from typing import TYPE_CHECKING, Any
@@ -22,7 +23,7 @@ from .results import Artifact, Metric, checked_number
 if TYPE_CHECKING:
     import pytest
 
-    from .agenda.spec import JobSpec
+    from .agenda.spec import JobSpec, RunSettings
     from .job import JobContext
     from .output.plan import RunPlan
     from .output.writer import RunWriter
@@ -61,7 +62,9 @@ class RunContext:
         self.output: RunWriter | None = None
         self.notes: list[str] = []
         self.interrupted = False
+        self.stopped: str | None = None
         self._log_handler: Any = None
+        self._execution_plugins: list[Any] = []
 
     @property
     def target(self) -> Target:
@@ -93,9 +96,39 @@ class RunContext:
             raise
         self.started = True
         self._register_target_plugin(target)
+        self._register_execution_plugins()
         self._register_instruments()
         logger.info("Run started on device %s", self.device)
         self.hook.pytest_wa_run_start(run=self)
+
+    @property
+    def settings(self) -> RunSettings:
+        """The run's settings: the first agenda's, with the command line's overrides."""
+        from .agenda.spec import RunSettings
+
+        settings = (self.plan.first_settings() if self.plan else None) or RunSettings()
+        overrides: dict[str, Any] = {}
+        if self.config.getoption("wa_reboot_policy", None):
+            overrides["reboot_policy"] = self.config.getoption("wa_reboot_policy")
+        if self.config.getoption("wa_max_retries", None) is not None:
+            overrides["max_retries"] = self.config.getoption("wa_max_retries")
+        if self.config.getoption("wa_job_timeout", None) is not None:
+            overrides["job_timeout"] = self.config.getoption("wa_job_timeout")
+        return dataclasses.replace(settings, **overrides) if overrides else settings
+
+    def _register_execution_plugins(self) -> None:
+        """Reboot policy and runtime parameters: per-job work every run does.
+
+        The reboot plugin's job_start is tryfirst, so a reboot comes before the
+        runtime parameters are applied.
+        """
+        from .reboot import RebootPolicyPlugin
+        from .runtime.plugin import RuntimeParametersPlugin
+
+        for name, plugin in (("pytest-wa-reboot", RebootPolicyPlugin(self)),
+                             ("pytest-wa-runtime", RuntimeParametersPlugin(self))):
+            self.config.pluginmanager.register(plugin, name)
+            self._execution_plugins.append(plugin)
 
     def _register_target_plugin(self, target: Target) -> None:
         """A target kind's own per-job work (Android: logcat, screenshots on failure)."""
@@ -115,7 +148,8 @@ class RunContext:
 
         instruments = {name: values for name, (_, values, _) in self.instrument_plan.items()}
         self.output, note = open_run_output(self.config, self.plan or RunPlan([]),
-                                            self.target, self.device, instruments)
+                                            self.target, self.device, instruments,
+                                            self.settings)
         if note:
             self.notes.append(note)
         self._log_handler = attach_run_log(self.output.directory / "run.log")
@@ -218,6 +252,9 @@ class RunContext:
             for instrument in self.instruments.values():
                 self.config.pluginmanager.unregister(instrument)
             self.instruments.clear()
+            for plugin in self._execution_plugins:
+                self.config.pluginmanager.unregister(plugin)
+            self._execution_plugins.clear()
             target_plugin = self.config.pluginmanager.get_plugin("pytest-wa-target-jobs")
             if target_plugin is not None:
                 self.config.pluginmanager.unregister(target_plugin)
@@ -271,7 +308,35 @@ class RunContext:
             context.hook.pytest_wa_spec_end(job=context)
 
     def skip_reason(self, spec: JobSpec) -> str | None:
-        return self._spec_failures.get(spec_key(spec))
+        """Why a job of ``spec`` must not run: the run stopped, or its spec failed."""
+        return self.stopped or self._spec_failures.get(spec_key(spec))
+
+    def stop(self, reason: str) -> None:
+        """Skip every job still to come, with ``reason`` (bail options, a lost device)."""
+        if self.stopped is None:
+            self.stopped = reason
+            logger.error("Skipping the remaining jobs: %s", reason)
+            self.notes.append(f"remaining jobs skipped: {reason}")
+            if self.output is not None:
+                self.add_event(f"remaining jobs skipped: {reason}")
+
+    def recover(self, error: BaseException) -> bool:
+        """After ``TargetNotRespondingError``: reconnect, else hard reset, else stop the run.
+
+        WA3 does the same (reconnect, then a hard reset where the device has
+        one) and then aborts; the remaining jobs are SKIPPED with the reason,
+        and every finished job's results are already on disk.
+        """
+        from .device_recovery import recover_target
+
+        outcome = recover_target(self.target, error)
+        logger.warning("Device %s: %s", self.device, outcome.message)
+        if self.output is not None:
+            self.add_event(f"device {self.device}: {outcome.message}")
+        if not outcome.recovered:
+            self.stop(f"device {self.device!r} stopped responding ({error}); "
+                      f"{outcome.message}")
+        return outcome.recovered
 
     def fail_spec(self, spec: JobSpec, reason: str) -> None:
         self._spec_failures.setdefault(spec_key(spec), reason)

@@ -92,3 +92,27 @@ def test_a_device_that_dies_mid_run(pytester, device) -> None:
     before = output.job("before", 1)
     assert before.status.name == "OK" and before.metric("m").value == 1
     assert output.job("during", 1).status.name == "FAILED"
+    after = output.job("after", 1)
+    assert after.status.name == "SKIPPED" and after.retries == 0
+    result.stdout.fnmatch_lines(["*after-command*SKIPPED*", "*remaining jobs skipped: device "
+                                 "'*' stopped responding*"])
+    assert output.job("during", 1).retries == 0  # a lost device is not retried
+
+
+def test_a_device_that_reboots_mid_job_is_recovered(pytester, device) -> None:
+    """The job in flight fails; the device is reattached and the next job runs."""
+    pytester.makefile(".yaml", agenda=f"""\
+        config: {{max_retries: 0}}
+        workloads:
+          - {{id: during, name: command, params: {{command: "sleep 30"}}}}
+          - {{id: after, name: command, params: {{command: "getprop sys.boot_completed"}}}}
+        """)
+    rebooter = threading.Timer(3.0, device.adb, ("reboot",))
+    rebooter.start()
+    try:
+        result = run(pytester, "agenda.yaml", "-v", f"--wa-device=adb:{device.serial}")
+    finally:
+        rebooter.join()
+    result.stdout.fnmatch_lines(["*during-command*FAILED*", "*after-command*OK*"])
+    output = RunOutput(pytester.path / "wa_output")
+    assert "responding again after a reconnect" in " ".join(e.message for e in output.events)

@@ -144,3 +144,34 @@ def test_the_board_dies_mid_job(pytester, wa_sshd_fresh, home) -> None:
     assert output.job("before", 1).status.name == "OK"
     assert output.job("before", 1).metric("m").value == 1
     assert output.job("during", 1).status.name == "FAILED"
+    after = output.job("after", 1)
+    assert after.status.name == "SKIPPED" and after.retries == 0
+    result.stdout.fnmatch_lines(["*after-command*SKIPPED*", "*remaining jobs skipped: device "
+                                 "'*' stopped responding*"])
+    assert output.job("during", 1).retries == 0  # a lost device is not retried
+
+
+def test_a_board_whose_sshd_comes_back_is_recovered(pytester, wa_sshd_fresh, home) -> None:
+    server = wa_sshd_fresh
+    device_config(pytester, server)
+    pytester.makefile(".yaml", agenda="""\
+        config: {max_retries: 0}
+        workloads:
+          - {id: during, name: command, params: {command: "sleep 30"}}
+          - {id: after, name: command, params: {command: "echo back"}}
+        """)
+
+    def blip() -> None:
+        server.kill()
+        time.sleep(1.0)
+        server.start()
+
+    blipper = threading.Timer(3.0, blip)
+    blipper.start()
+    try:
+        result = run(pytester, "agenda.yaml", "-v")
+    finally:
+        blipper.join()
+    result.stdout.fnmatch_lines(["*during-command*FAILED*", "*after-command*OK*"])
+    output = RunOutput(pytester.path / "wa_output")
+    assert "responding again after a reconnect" in " ".join(e.message for e in output.events)

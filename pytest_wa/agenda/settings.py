@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import Location, close_matches
-from ..parameters import ParameterValueError, boolean, integer, string, type_name
+from ..parameters import ParameterValueError, boolean, integer, number, string, type_name
 from .entries import ProblemList
 from .spec import (
     EXECUTION_ORDER_ALIASES,
@@ -55,6 +55,15 @@ def _non_negative(value: Any) -> int:
     return count
 
 
+def _positive_seconds(value: Any) -> float | None:
+    if value is None:
+        return None
+    seconds = number(value)
+    if seconds <= 0:
+        raise ParameterValueError(f"must be a number of seconds above 0, got {seconds!r}")
+    return float(seconds)
+
+
 def _mapping(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ParameterValueError(f"expected a mapping, got {type_name(value)}")
@@ -78,6 +87,7 @@ RUN_SETTINGS: dict[str, Callable[[Any], Any]] = {
     "bail_on_init_failure": boolean,
     "bail_on_job_failure": boolean,
     "allow_phone_home": boolean,
+    "job_timeout": _positive_seconds,
     "device": string,
     "device_config": _mapping,
 }

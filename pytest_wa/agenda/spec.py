@@ -34,6 +34,7 @@ class RunSettings:
     bail_on_init_failure: bool = True
     bail_on_job_failure: bool = False
     allow_phone_home: bool = True
+    job_timeout: float | None = None
     device: str | None = None
     device_config: dict[str, Any] = field(default_factory=dict)
 

@@ -55,9 +55,7 @@ def config_pod(settings: RunSettings, device: str, instruments: dict[str, dict[s
     run = {**POD, "execution_order": settings.execution_order,
            "reboot_policy": settings.reboot_policy, "device": device,
            "retry_on_status": [_level(name) for name in settings.retry_on_status],
-           # What is really applied: pytest-wa does not retry jobs yet, and WA3's
-           # `wa report` counts a FAILED job with retries < max_retries as running.
-           "max_retries": 0,
+           "max_retries": settings.max_retries,
            "bail_on_init_failure": settings.bail_on_init_failure,
            "bail_on_job_failure": settings.bail_on_job_failure,
            "allow_phone_home": settings.allow_phone_home,

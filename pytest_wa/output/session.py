@@ -47,7 +47,8 @@ def resume_path(config: pytest.Config) -> Path | None:
 
 
 def open_run_output(config: pytest.Config, plan: RunPlan, target: Any, device: str,
-                    instruments: dict[str, dict[str, Any]]) -> tuple[RunWriter, str | None]:
+                    instruments: dict[str, dict[str, Any]], settings: RunSettings | None = None
+                    ) -> tuple[RunWriter, str | None]:
     """Prepare the directory and write the run's start; returns the writer and a note."""
     resumed = resume_path(config)
     if resumed is not None:
@@ -55,7 +56,7 @@ def open_run_output(config: pytest.Config, plan: RunPlan, target: Any, device: s
     directory = output_path(config)
     note = move_aside_parent_run(directory.parent) if _worker(config) else None
     note = prepare_run_directory(directory, force=bool(config.getoption("wa_force"))) or note
-    settings = plan.first_settings() or RunSettings()
+    settings = settings or plan.first_settings() or RunSettings()
     writer = RunWriter(directory)
     writer.start(
         run_name=settings.run_name, project=settings.project,

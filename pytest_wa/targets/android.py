@@ -127,7 +127,14 @@ class AndroidTarget(ShellValues):
             self.working_directory = ""
 
     def is_responsive(self) -> bool:
+        """A quick ``true``; a device on TCP that dropped off adb is reattached first."""
         try:
+            return self.execute("true", timeout=5).ok
+        except TargetError:
+            if not _is_network_serial(self.serial):
+                return False
+        try:
+            self._wait_for_device(2.0, boot=False)
             return self.execute("true", timeout=5).ok
         except TargetError:
             return False

@@ -1,0 +1,54 @@
+"""Getting a device back after it stopped answering: reconnect, then hard reset.
+
+A target that stopped responding mid-job is tried again (``is_responsive``
+reconnects SSH boards and reattaches adb devices) for a short grace, because
+a board that rebooted by itself or an adb link that blipped comes back on its
+own. Then, if the device has a ``hard_reset_command``, it is power-cycled.
+Each step is bounded by the target's own timeouts, so recovery cannot hang.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import TargetError
+
+RECONNECT_GRACE = 5.0
+
+
+@dataclass(frozen=True)
+class Recovery:
+    recovered: bool
+    message: str
+
+
+def _responds(target: Any, grace: float) -> bool:
+    deadline = time.monotonic() + grace
+    while True:
+        try:
+            if target.is_responsive():
+                return True
+        except TargetError:
+            pass
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(1.0)
+
+
+def recover_target(target: Any, error: BaseException, *,
+                   grace: float = RECONNECT_GRACE) -> Recovery:
+    """Try to make ``target`` answer again; say what was done."""
+    if _responds(target, grace):
+        return Recovery(True, "responding again after a reconnect")
+    if getattr(target, "hard_reset_command", None):
+        try:
+            target.reboot(hard=True)
+        except TargetError as exc:
+            return Recovery(False, f"a hard reset did not bring it back: {exc}")
+        if _responds(target, grace):
+            return Recovery(True, "responding again after a hard reset")
+        return Recovery(False, "not responding after a hard reset")
+    return Recovery(False, f"not responding after {grace:g} s of reconnecting, and no "
+                           "hard_reset_command is configured")
