@@ -37,11 +37,18 @@ def _responds(target: Any, grace: float) -> bool:
         time.sleep(1.0)
 
 
-def recover_target(target: Any, error: BaseException, *,
+def recover_target(target: Any, error: BaseException, *, may_reset: bool = True,
                    grace: float = RECONNECT_GRACE) -> Recovery:
-    """Try to make ``target`` answer again; say what was done."""
+    """Try to make ``target`` answer again; say what was done.
+
+    ``may_reset`` is False under the reboot policy ``never``: as in WA3, the
+    device is then not power-cycled.
+    """
     if _responds(target, grace):
         return Recovery(True, "responding again after a reconnect")
+    if getattr(target, "hard_reset_command", None) and not may_reset:
+        return Recovery(False, "not responding, and reboot_policy 'never' forbids a hard "
+                               "reset")
     if getattr(target, "hard_reset_command", None):
         try:
             target.reboot(hard=True)

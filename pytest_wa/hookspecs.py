@@ -12,7 +12,7 @@ every job of the agendas below it (run hooks see the whole run).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -119,3 +119,18 @@ def pytest_wa_job_output(job: JobContext) -> None:
     """The job's status and results are final: process or export them (WA3: output
     processors' process_job_output, JOB_OUTPUT_PROCESSED)."""
 
+
+# --- flashing ---
+
+@hookspec(firstresult=True)
+def pytest_wa_flash(target: Target, flash: dict[str, Any], job: JobContext) -> bool | None:
+    """Flash the device with the job's ``flash`` entry; return True once it is flashed.
+
+    Called before the first job whose spec has a ``flash`` mapping (and again
+    whenever a job asks for a different one), before that job's reboot, if the
+    reboot policy has one. Leave the device booted and reachable through
+    ``target`` (call ``target.reboot()`` yourself if your tool leaves it in a
+    bootloader). Return None to let another implementation flash it; raise to
+    fail the job. The first True wins. A run whose agenda has ``flash``
+    entries and no implementation of this hook is refused before it starts.
+    """

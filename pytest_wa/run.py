@@ -109,7 +109,10 @@ class RunContext:
         settings = (self.plan.first_settings() if self.plan else None) or RunSettings()
         overrides: dict[str, Any] = {}
         if self.config.getoption("wa_reboot_policy", None):
-            overrides["reboot_policy"] = self.config.getoption("wa_reboot_policy")
+            from .agenda.spec import REBOOT_POLICY_ALIASES
+
+            policy = self.config.getoption("wa_reboot_policy")
+            overrides["reboot_policy"] = REBOOT_POLICY_ALIASES.get(policy, policy)
         if self.config.getoption("wa_max_retries", None) is not None:
             overrides["max_retries"] = self.config.getoption("wa_max_retries")
         if self.config.getoption("wa_job_timeout", None) is not None:
@@ -329,7 +332,8 @@ class RunContext:
         """
         from .device_recovery import recover_target
 
-        outcome = recover_target(self.target, error)
+        outcome = recover_target(self.target, error,
+                                 may_reset=self.settings.reboot_policy != "never")
         logger.warning("Device %s: %s", self.device, outcome.message)
         if self.output is not None:
             self.add_event(f"device {self.device}: {outcome.message}")

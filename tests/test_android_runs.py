@@ -101,11 +101,11 @@ def test_a_device_that_dies_mid_run(pytester, device) -> None:
 
 def test_a_device_that_reboots_mid_job_is_recovered(pytester, device) -> None:
     """The job in flight fails; the device is reattached and the next job runs."""
-    pytester.makefile(".yaml", agenda=f"""\
-        config: {{max_retries: 0}}
+    pytester.makefile(".yaml", agenda="""\
+        config: {max_retries: 0}
         workloads:
-          - {{id: during, name: command, params: {{command: "sleep 30"}}}}
-          - {{id: after, name: command, params: {{command: "getprop sys.boot_completed"}}}}
+          - {id: during, name: command, params: {command: "sleep 30"}}
+          - {id: after, name: command, params: {command: "getprop sys.boot_completed"}}
         """)
     rebooter = threading.Timer(3.0, device.adb, ("reboot",))
     rebooter.start()

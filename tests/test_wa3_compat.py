@@ -186,6 +186,7 @@ def agenda(pytester: pytest.Pytester, text: str) -> None:
 
 def test_every_final_status(pytester: pytest.Pytester, subtests: pytest.Subtests) -> None:
     agenda(pytester, """
+        config: {max_retries: 0}
         workloads:
           - id: ok
             name: command
@@ -357,15 +358,17 @@ def test_resumed_run_has_a_retried_job(pytester: pytest.Pytester,
             params: {command: "echo speed=2; COMMAND"}
     """
     agenda(pytester, text.replace("COMMAND", "exit 1"))
-    pytester.runpytest().assert_outcomes(passed=1, failed=1)
+    pytester.runpytest("--wa-max-retries=1").assert_outcomes(passed=1, failed=1)
     agenda(pytester, text.replace("COMMAND", "true"))
     pytester.runpytest("--wa-resume", "wa_output").assert_outcomes(passed=1, deselected=1)
     output = pytester.path / "wa_output"
 
     view = our_view(output)
     assert statuses(view) == {("ok", 1): "OK", ("flaky", 1): "OK"}
-    assert [j["retries"] for j in view["jobs"]] == [0, 1]
-    assert (output / "__failed" / "flaky-command-1-attempt01" / "result.json").is_file()
+    assert [j["retries"] for j in view["jobs"]] == [0, 2]  # one retry in the run, one resume
+    for attempt in ("01", "02"):
+        assert (output / "__failed" / f"flaky-command-1-attempt{attempt}" / "result.json"
+                ).is_file()
     assert view["status"] == "OK"
 
     check_wa3_reads_the_same(subtests, output)
