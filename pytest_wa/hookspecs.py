@@ -60,6 +60,13 @@ def pytest_wa_make_target(config: pytest.Config, device: str) -> Target | None:
 # --- run ---
 
 @hookspec
+def pytest_wa_run_check(run: RunContext) -> None:
+    """The target is connected and nothing is written or run yet: refuse a run that
+    cannot work (raise ``ConfigError``, naming the agenda line), so the user gets
+    one clear error and the previous run's output stays where it is."""
+
+
+@hookspec
 def pytest_wa_run_start(run: RunContext) -> None:
     """The run begins: the target is connected, no job has run yet (WA3: RUN_STARTED,
     RUN_INITIALIZED)."""

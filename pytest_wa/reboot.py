@@ -167,7 +167,7 @@ class RebootPolicyPlugin:
     # --- run start: everything that cannot work is refused before the first job ---
 
     @pytest.hookimpl(tryfirst=True)
-    def pytest_wa_run_start(self, run: RunContext) -> None:
+    def pytest_wa_run_check(self, run: RunContext) -> None:
         specs = [planned.job.spec for planned in run.plan.jobs] if run.plan else []
         if not specs:  # the wa_target fixture alone: no job will reboot
             return

@@ -88,15 +88,17 @@ class RunContext:
             raise TargetError(f"cannot use device {self.device!r}: {exc}") from exc
         self._target = target
         try:
+            self._register_execution_plugins()
+            self.hook.pytest_wa_run_check(run=self)
             if self.plan is not None and self.plan.jobs:  # the wa_target fixture alone: none
                 self._open_output()
         except BaseException:
+            self._unregister_execution_plugins()
             self._target = None
             target.disconnect()
             raise
         self.started = True
         self._register_target_plugin(target)
-        self._register_execution_plugins()
         self._register_instruments()
         logger.info("Run started on device %s", self.device)
         self.hook.pytest_wa_run_start(run=self)
@@ -132,6 +134,11 @@ class RunContext:
                              ("pytest-wa-runtime", RuntimeParametersPlugin(self))):
             self.config.pluginmanager.register(plugin, name)
             self._execution_plugins.append(plugin)
+
+    def _unregister_execution_plugins(self) -> None:
+        for plugin in self._execution_plugins:
+            self.config.pluginmanager.unregister(plugin)
+        self._execution_plugins.clear()
 
     def _register_target_plugin(self, target: Target) -> None:
         """A target kind's own per-job work (Android: logcat, screenshots on failure)."""
@@ -255,9 +262,7 @@ class RunContext:
             for instrument in self.instruments.values():
                 self.config.pluginmanager.unregister(instrument)
             self.instruments.clear()
-            for plugin in self._execution_plugins:
-                self.config.pluginmanager.unregister(plugin)
-            self._execution_plugins.clear()
+            self._unregister_execution_plugins()
             target_plugin = self.config.pluginmanager.get_plugin("pytest-wa-target-jobs")
             if target_plugin is not None:
                 self.config.pluginmanager.unregister(target_plugin)

@@ -300,3 +300,14 @@ def test_section_workloads_follow_the_order_too(pytester) -> None:
     result = run(pytester, "--co", "-q", "agenda.yaml")
     assert [line.split("::")[1] for line in result.outlines if "::" in line] == [
         "X-A-idle[1]", "X-S-idle[1]", "Y-A-idle[1]", "X-A-idle[2]", "Y-A-idle[2]"]
+
+
+def test_a_refused_run_leaves_the_previous_output_alone(pytester) -> None:
+    pytester.makefile(".yaml", agenda="workloads:\n  - {name: idle, params: {duration: 0}}\n")
+    run(pytester, "agenda.yaml").assert_outcomes(passed=1)
+    before = sorted(p.name for p in pytester.path.iterdir())
+    result = run(pytester, "agenda.yaml", "--wa-reboot-policy=each_iteration")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: pytest-wa: --wa-reboot-policy: *"])
+    assert sorted(p.name for p in pytester.path.iterdir()) == before  # nothing moved aside
+    assert RunOutput(pytester.path / "wa_output").status.name == "OK"
