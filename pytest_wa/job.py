@@ -164,7 +164,13 @@ def setup_job(job: JobContext) -> None:
     job.set_status(JobStatus.STARTED)
     logger.info("Running job %s (%s) [%d]", job.output_id, job.label, job.iteration)
     hook = job.hook
-    hook.pytest_wa_job_start(job=job)
+    try:
+        hook.pytest_wa_job_start(job=job)  # a reboot or a flash may fail here
+    except Exception as exc:
+        if not job.errors or job.errors[-1][1] is not exc:  # not recorded by its raiser
+            job.record_error("start", exc)
+        job.set_status(JobStatus.FAILED)
+        raise
     if job.job_timeout is not None:  # the limit covers setup, execute and extract_results
         job.deadline = time.monotonic() + job.job_timeout
     try:

@@ -26,6 +26,8 @@ class ShellValues:
         self.execute(f"echo {shlex.quote(text)} > {quoted}", check=True, timeout=30,
                      as_root=True)
         if verify:
-            actual = self.execute(f"cat {quoted}", check=True, timeout=30).stdout.strip()
+            # read back as root too: some files only root may read
+            actual = self.execute(f"cat {quoted}", check=True, timeout=30,
+                                  as_root=True).stdout.strip()
             if actual != text.strip():
                 raise TargetError(f"wrote {text!r} to {path} but it reads back {actual!r}")
