@@ -330,7 +330,7 @@ put|delete)
         case $line in "$key="*) ;; *) printf '%s\\n' "$line" ;; esac
     done < "$f")
     {{ [ -n "$rest" ] && printf '%s\\n' "$rest"
-      [ "$action" = put ] && printf '%s=%s\\n' "$key" "$4"; }} > "$f" ;;
+      if [ "$action" = put ]; then printf '%s=%s\\n' "$key" "$4"; fi; }} > "$f" ;;
 *)
     echo "usage: settings get|put|delete NAMESPACE KEY [VALUE]" >&2
     exit 1 ;;
