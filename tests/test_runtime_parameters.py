@@ -211,22 +211,23 @@ def test_every_mistake_is_one_error_before_any_job(pytester, device) -> None:
     result.assert_outcomes()
     agenda = pytester.path / "agenda.yaml"
     errors = [line for line in result.stderr.lines if line]
+    # Each problem points at the line of its own key (runtime parameters keep them).
     assert errors[-8:] == [
         "ERROR: pytest-wa: 7 problems in runtime parameters (no job was run):",
-        f"{agenda}:2: runtime_parameters: writing to sysfs needs root on device 'phone': set "
-        "adb_as_root: true in the device's config (userdebug and eng builds), or use a device "
-        "with su (also in job second)",
-        f"{agenda}:2: runtime_parameters.governor: 'perfomance' is not a governor of cpu0 "
+        f"{agenda}:6: runtime_parameters.governor: 'perfomance' is not a governor of cpu0 "
         "(available: schedutil, performance, powersave, userspace, ondemand, conservative). "
         "Did you mean 'performance'?",
-        f"{agenda}:2: runtime_parameters.big_frequency: 1248000 is not an available frequency "
+        f"{agenda}:7: runtime_parameters.big_frequency: 1248000 is not an available frequency "
         "of cpu4 (available: 710400, 1056000, 1401600, 1766400, 2016000, 2323200, 2419200). "
         "The nearest is 1401600.",
-        f"{agenda}:2: runtime_parameters.govenor: unknown runtime parameter 'govenor'. "
+        f"{agenda}:8: runtime_parameters.govenor: unknown runtime parameter 'govenor'. "
         "Did you mean 'governor' or 'big_governor' or 'a78_governor'?",
-        f"{agenda}:2: runtime_parameters.cpu9_online: the device has no cpu9 (it has cpus 0-7)",
-        f"{agenda}:2: runtime_parameters.num_cores: expected an integer, got 'many' (string)",
-        f"{agenda}:11: runtime_parameters.rotation: expected natural, left, inverted, right or "
+        f"{agenda}:9: runtime_parameters: writing to sysfs needs root on device 'phone': set "
+        "adb_as_root: true in the device's config (userdebug and eng builds), or use a device "
+        "with su (also in job second)",
+        f"{agenda}:9: runtime_parameters.cpu9_online: the device has no cpu9 (it has cpus 0-7)",
+        f"{agenda}:10: runtime_parameters.num_cores: expected an integer, got 'many' (string)",
+        f"{agenda}:16: runtime_parameters.rotation: expected natural, left, inverted, right or "
         "0-3, got 'upside down'",
     ]
     assert "Traceback" not in result.stdout.str() + result.stderr.str()
@@ -247,9 +248,9 @@ def test_android_settings_on_a_linux_target_are_an_error(pytester) -> None:
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([
         "ERROR: pytest-wa: 2 problems in runtime parameters (no job was run):",
-        "*agenda.yaml:2: runtime_parameters.brightness: is an Android setting, and device "
+        "*agenda.yaml:4: runtime_parameters.brightness: is an Android setting, and device "
         "'local' is not an Android device (kind local)",
-        "*agenda.yaml:2: runtime_parameters.unlock_screen: is not supported by pytest-wa *"])
+        "*agenda.yaml:4: runtime_parameters.unlock_screen: is not supported by pytest-wa *"])
 
 
 @pytest.mark.parametrize(("key", "parsed"), [

@@ -367,20 +367,46 @@ def _check_toggles(entry: Entry, catalog: Catalog, problems: ProblemList) -> Non
                          f"Installed: {', '.join(catalog.instrument_names()) or 'none'}.")
 
 
+# Runtime parameters whose values are mappings that WA3 merges key by key across
+# config < sections < workload, instead of the later one replacing the earlier.
+NESTED_MERGED = ("sysfile_values", "gov_tunables")
+
+
 def _merged(sources: list[Entry], name: str) -> tuple[Any, Location | None]:
-    """The value of one spec field after config < sections < workload merging."""
+    """The value of one spec field after config < sections < workload merging.
+
+    A merged mapping remembers, for each key, the line it came from, so that
+    a problem found later (on the device, say) still points at that line.
+    """
     value: Any = None
     where: Location | None = None
     for source in sources:
         if name not in source.fields:
             continue
         new = source.fields[name]
-        if name in MAPPING_FIELDS and name != "boot_parameters" and isinstance(value, dict):
-            value = {**value, **new}
+        if name in MAPPING_FIELDS and name != "boot_parameters" and isinstance(value, dict) \
+                and isinstance(new, dict):
+            value = _merge_located(value, new, nested=name == "runtime_parameters")
         else:
             value = new
         where = source.where(name)
     return value, where
+
+
+def _merge_located(base: dict[str, Any], override: dict[str, Any], *, nested: bool
+                   ) -> dict[str, Any]:
+    """``{**base, **override}``, keeping each key's location (and merging NESTED_MERGED)."""
+    location = getattr(override, "location", None) or getattr(base, "location", None)
+    merged: dict[str, Any] = LocatedDict(location) if location is not None else {}
+    for mapping in (base, override):
+        for key, item in mapping.items():
+            if nested and key in NESTED_MERGED and isinstance(merged.get(key), dict) \
+                    and isinstance(item, dict):
+                item = _merge_located(merged[key], item, nested=False)
+            merged[key] = item
+            if isinstance(merged, LocatedDict) and isinstance(mapping, LocatedDict):
+                merged.key_lines[key] = mapping.key_location(key)
+    return merged
 
 
 def _classifiers(configs: list[Entry], sections: list[Entry], workload: Entry
@@ -421,7 +447,8 @@ def _make_spec(configs: list[Entry], sections: list[Entry], workload: Entry,
         label=label or name,
         iterations=iterations or 1,
         workload_parameters=parameters,
-        runtime_parameters=dict(_merged(sources, "runtime_parameters")[0] or {}),
+        runtime_parameters=_merge_located({}, _merged(sources, "runtime_parameters")[0] or {},
+                                          nested=False),
         boot_parameters=dict(_merged(sources, "boot_parameters")[0] or {}),
         classifiers=_classifiers(configs, sections, workload),
         flash=dict(_merged(sources, "flash")[0] or {}),
