@@ -62,11 +62,17 @@ class AgendaFile(pytest.File):
         agenda = load_agenda(str(self.path), catalog)
         self.agenda = agenda
         order = self.config.getoption("wa_order") or agenda.settings.execution_order
-        for job in order_jobs(agenda.specs, order, wa_seed(self.config)):
+        jobs = [(job.name, job) for job in order_jobs(agenda.specs, order,
+                                                      wa_seed(self.config))]
+        if self.config.getoption("wa_matrix", False):
+            from .pool.matrix import matrix_devices, matrix_jobs
+
+            jobs = list(matrix_jobs((job for _, job in jobs), matrix_devices(self.config)))
+        for name, job in jobs:
             # The node id is given as a string so that pytest >= 9.2 parses its
             # "[iteration]" as parameters, as it does for parametrized tests
             # (--lf and node-id selection compare structured ids).
-            yield JobItem.from_parent(self, name=job.name, nodeid=f"{self.nodeid}::{job.name}",
+            yield JobItem.from_parent(self, name=name, nodeid=f"{self.nodeid}::{name}",
                                       job=job, agenda=agenda,
                                       workload_class=catalog.workload(job.spec.workload_name),
                                       catalog=catalog)
@@ -237,7 +243,8 @@ class JobItem(pytest.Item):
         spec = self.spec
         kept += [("wa_status", status.name), ("wa_job_id", spec.id), ("wa_label", spec.label),
                  ("wa_iteration", self.job.iteration), ("wa_workload", spec.workload_name),
-                 ("wa_retries", self.attempt)]
+                 ("wa_retries", self.attempt),
+                 ("wa_output_id", get_run(self.config).output_id(spec))]
         kept += [(f"classifier:{k}", v) for k, v in spec.classifiers.items()]
         for metric in context.metrics if context else ():
             units = f" {metric.units}" if metric.units else ""

@@ -26,7 +26,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("wa", "pytest-wa (Workload Automation agendas)")
     group.addoption("--wa-device", dest="wa_device", default=None, metavar="NAME",
                     help="device to run the agendas on: a name from a --wa-config file, "
-                         "local (the default: this host), adb:SERIAL or ssh://user@host:port")
+                         "local (the default: this host), adb:SERIAL or ssh://user@host:port; "
+                         "a comma list or a config file's pool runs on several with -n")
+    group.addoption("--wa-matrix", dest="wa_matrix", action="store_true", default=False,
+                    help="with a pool (--wa-device=a,b,c -n auto): run every job on each "
+                         "device instead of sharing the jobs out")
     group.addoption("--wa-config", dest="wa_config", action="append", default=[],
                     metavar="FILE",
                     help="device config file with a 'devices:' mapping (repeatable; after "
@@ -73,6 +77,24 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(CoreStages(), "pytest-wa-core")
     config.pluginmanager.register(StatusReporter(config), "pytest-wa-reporter")
     config.addinivalue_line("markers", "wa_job: a pytest-wa job iteration")
+    _configure_xdist_controller(config)
+
+
+def _configure_xdist_controller(config: pytest.Config) -> None:
+    """On the xdist controller: pool checks, and the plugin that owns the run's files.
+
+    Cheap when pytest-xdist is off: one option look-up (and none of pool/).
+    """
+    if getattr(config, "workerinput", None) is not None:
+        return
+    if config.getoption("wa_device", None) or config.getoption("wa_matrix", False):
+        from .pool.devices import check_pool
+
+        check_pool(config)
+    if config.getoption("dist", "no") != "no" and config.getoption("tx", None):
+        from .pool.controller import PoolController
+
+        config.pluginmanager.register(PoolController(config), "pytest-wa-pool")
 
 
 def pytest_cmdline_main(config: pytest.Config) -> int | None:
@@ -170,6 +192,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         from .runstate import get_run
 
         run = get_run(session.config)
+        run.nodeids = {id(item.job): item.nodeid for item in jobs}
         if run.plan is not None:
             run.plan.keep(item.job for item in jobs)
         for item in jobs:
@@ -185,7 +208,13 @@ def pytest_collection_finish(session: pytest.Session) -> None:
             try:
                 run.start()
             except (InputError, TargetError) as exc:
-                raise pytest.UsageError(f"pytest-wa: {exc}") from None
+                from .pool.worker import in_pool
+
+                if not in_pool(session.config):
+                    raise pytest.UsageError(f"pytest-wa: {exc}") from None
+                # A pool worker whose device cannot be had leaves at its first job,
+                # and the other devices run the jobs (pool/worker.py).
+                run.device_lost = str(exc)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -195,8 +224,20 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
     if collect is None or not isinstance(item, collect.JobItem):
         return None
     from .retry import run_job_item
+    from .runstate import get_run
 
-    return run_job_item(item, nextitem)
+    run = get_run(item.config)
+    if run.device_lost is not None and not run.started:  # never had its device
+        from .pool.worker import leave_if_device_lost
+
+        leave_if_device_lost(run, "")
+    run.ensure_output()
+    done = run_job_item(item, nextitem)
+    if run.device_lost is not None:
+        from .pool.worker import leave_if_device_lost
+
+        leave_if_device_lost(run, item.nodeid)
+    return done
 
 
 def pytest_report_collectionfinish(config: pytest.Config, items: list[pytest.Item]
@@ -209,10 +250,22 @@ def pytest_report_collectionfinish(config: pytest.Config, items: list[pytest.Ite
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
-    """pytest-xdist: every worker orders jobs with the controller's random seed."""
+    """pytest-xdist: every worker orders jobs with the controller's random seed
+    (its device, in a pool, comes from pool/controller.py)."""
     from .runstate import wa_seed
 
     node.workerinput["wa_seed"] = wa_seed(node.config)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """``-n auto`` with a pool: one worker per device (else xdist's own default)."""
+    if not config.getoption("wa_device", None):
+        return None
+    from .pool.devices import pool_devices
+
+    pool = pool_devices(config)
+    return len(pool) if pool else None
 
 
 @pytest.hookimpl(tryfirst=True)

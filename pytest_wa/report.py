@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from .runstate import JobRecord, existing_run, get_tally
+from .runstate import JobRecord, existing_run, get_tally, session_notes
 from .status import SUMMARY_ORDER, TERMINAL, JobStatus
 
 MAX_TABLE_ROWS = 60
@@ -78,7 +78,7 @@ class StatusReporter:
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         tally = get_tally(self.config)
         run = existing_run(self.config)
-        notes = run.notes if run is not None else []
+        notes = (run.notes if run is not None else []) + session_notes(self.config)
         if not tally.records and not notes:
             return
         terminalreporter.section("pytest-wa results")

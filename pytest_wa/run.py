@@ -2,7 +2,8 @@
 
 Created lazily by the first job item (never by ``--co`` or by a plain test
 suite), kept in ``config.stash``, finished at session end. Under xdist every
-worker has its own RunContext and its own device.
+worker has its own RunContext and its own device (a pool's: pytest_wa/pool/),
+and writes into the one run directory from its first job on.
 """
 
 from __future__ import annotations
@@ -63,6 +64,11 @@ class RunContext:
         self.notes: list[str] = []
         self.interrupted = False
         self.stopped: str | None = None
+        #: Set in a pool worker when its device is lost: the worker leaves and its
+        #: remaining jobs go to other devices (pytest_wa/pool/worker.py).
+        self.device_lost: str | None = None
+        #: Collected job -> its pytest node id (xdist: the plan the controller reads).
+        self.nodeids: dict[int, str] = {}
         self._log_handler: Any = None
         self._execution_plugins: list[Any] = []
 
@@ -150,19 +156,38 @@ class RunContext:
         with contextlib.suppress(ConfigError):
             self.notes.extend(resolve_device(self.config, self.device).notes)
 
+    def _is_worker(self) -> bool:
+        return getattr(self.config, "workerinput", None) is not None
+
+    def ensure_output(self) -> None:
+        """An xdist worker writes its first file at its first job: by then the
+        controller has prepared the run directory (it moves a previous run aside
+        when collection is done, before it hands out any job)."""
+        if self.output is not None and not getattr(self.output, "ready", True):
+            self.output.open()  # type: ignore[attr-defined]
+            self._attach_log()
+
+    def _attach_log(self) -> None:
+        from .output.runlog import attach_run_log
+
+        assert self.output is not None
+        worker = getattr(self.config, "workerinput", {}).get("workerid")
+        log_name = f"run-{worker}.log" if worker else "run.log"
+        self._log_handler = attach_run_log(self.output.directory / log_name)
+
     def _open_output(self) -> None:
         from .output.plan import RunPlan
         from .output.recorder import OutputRecorder
-        from .output.runlog import attach_run_log
         from .output.session import open_run_output
 
         instruments = {name: values for name, (_, values, _) in self.instrument_plan.items()}
         self.output, note = open_run_output(self.config, self.plan or RunPlan([]),
                                             self.target, self.device, instruments,
-                                            self.settings)
+                                            self.settings, self.nodeids)
         if note:
             self.notes.append(note)
-        self._log_handler = attach_run_log(self.output.directory / "run.log")
+        if not self._is_worker():  # a worker's log is opened with its output
+            self._attach_log()
         self.config.pluginmanager.register(OutputRecorder(self.output), "pytest-wa-output")
 
     def output_id(self, spec: JobSpec) -> str:
@@ -257,7 +282,8 @@ class RunContext:
                 settings = self.plan.first_settings() if self.plan else None
                 status = self.output.finish(run_name=getattr(settings, "run_name", None))
                 logger.info("Run finished: %s", status.name)
-                self.notes.append(f"results in {self.output.directory} (run {status.name})")
+                if not self._is_worker():
+                    self.notes.append(f"results in {self.output.directory} (run {status.name})")
         finally:
             for instrument in self.instruments.values():
                 self.config.pluginmanager.unregister(instrument)
@@ -343,8 +369,13 @@ class RunContext:
         if self.output is not None:
             self.add_event(f"device {self.device}: {outcome.message}")
         if not outcome.recovered:
-            self.stop(f"device {self.device!r} stopped responding ({error}); "
-                      f"{outcome.message}")
+            reason = f"device {self.device!r} stopped responding ({error}); {outcome.message}"
+            from .pool.worker import in_pool
+
+            if in_pool(self.config):
+                self.device_lost = reason  # the worker leaves after this job's reports
+            else:
+                self.stop(reason)
         return outcome.recovered
 
     def fail_spec(self, spec: JobSpec, reason: str) -> None:

@@ -17,6 +17,7 @@ from .run import RunContext
 RUN_KEY = pytest.StashKey[RunContext]()
 SEED_KEY = pytest.StashKey[int]()
 TALLY_KEY = pytest.StashKey["Tally"]()
+NOTES_KEY = pytest.StashKey[list[str]]()
 
 
 @dataclass
@@ -39,16 +40,28 @@ class Tally:
 
 
 def get_run(config: pytest.Config) -> RunContext:
-    """The session's RunContext, created on first use (no target until ``start``)."""
+    """The session's RunContext, created on first use (no target until ``start``).
+
+    A pool's xdist worker runs on the device the controller gave it.
+    """
     run = config.stash.get(RUN_KEY, None)
     if run is None:
-        run = RunContext(config, config.getoption("wa_device") or "local")
+        device = getattr(config, "workerinput", {}).get("wa_device")
+        run = RunContext(config, device or config.getoption("wa_device") or "local")
         config.stash[RUN_KEY] = run
     return run
 
 
 def existing_run(config: pytest.Config) -> RunContext | None:
     return config.stash.get(RUN_KEY, None)
+
+
+def session_notes(config: pytest.Config) -> list[str]:
+    """Notes for the summary besides the run's own (the xdist controller's)."""
+    notes = config.stash.get(NOTES_KEY, None)
+    if notes is None:
+        notes = config.stash[NOTES_KEY] = []
+    return notes
 
 
 def get_tally(config: pytest.Config) -> Tally:

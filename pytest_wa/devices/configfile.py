@@ -12,19 +12,28 @@ A config file is YAML::
 
 A WA3 ``device_config`` mapping may be pasted under a device as it is; its
 keys are merged with the device's own (the device's win).
+
+A ``pools:`` mapping names lists of devices for pytest-xdist runs
+(``--wa-device=lab -n auto``)::
+
+    pools:
+      lab: [pixel, rpi4]
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from ..agenda.yamlsource import LocatedDict, load_yaml_file
+from ..agenda.yamlsource import LocatedDict, LocatedList, load_yaml_file
 from ..errors import AgendaError, ConfigError, Location, Problem, close_matches
 from ..parameters import resolve_parameters
 from .entry import DeviceEntry
 from .settings import BY_KIND, KIND_ALIASES, WA3_IGNORED
 
-TOP_LEVEL_KEYS = ("devices",)
+TOP_LEVEL_KEYS = ("devices", "pools")
+
+#: A pool member and where the file names it (for errors about unknown devices).
+PoolMember = tuple[str, Location]
 
 
 def load_device_file(path: str) -> dict[str, DeviceEntry]:
@@ -44,7 +53,8 @@ def load_device_file(path: str) -> dict[str, DeviceEntry]:
         if key not in TOP_LEVEL_KEYS:
             problems.append(Problem(_key_location(data, key, top), str(key),
                                     f"unknown key.{close_matches(key, TOP_LEVEL_KEYS)} "
-                                    "A device config file has a 'devices' mapping."))
+                                    "A device config file has a 'devices' mapping "
+                                    "and maybe a 'pools' one."))
     devices = data.get("devices") or {}
     entries: dict[str, DeviceEntry] = {}
     if not isinstance(devices, dict):
@@ -59,6 +69,41 @@ def load_device_file(path: str) -> dict[str, DeviceEntry]:
     if problems:
         raise ConfigError(sorted(problems, key=lambda p: p.location.line))
     return entries
+
+
+def load_pool_file(path: str) -> dict[str, list[PoolMember]]:
+    """The ``pools:`` a config file defines: name -> members with their locations.
+
+    Only the shape is checked here; whether each member names a device needs
+    every config file (a pool may use a device another file defines).
+    """
+    data = load_yaml_file(path)
+    top = Location(path, 1)
+    if not isinstance(data, dict) or not data.get("pools"):
+        return {}
+    pools = data["pools"]
+    if not isinstance(pools, dict):
+        raise ConfigError(Problem(_key_location(data, "pools", top), "pools",
+                                  "expected a mapping of pool names to lists of devices"))
+    problems: list[Problem] = []
+    found: dict[str, list[PoolMember]] = {}
+    for name, members in pools.items():
+        where = _key_location(pools, name, top)
+        if not isinstance(members, list) or not members:
+            problems.append(Problem(where, f"pools.{name}", "expected a non-empty list of "
+                                                           "device names"))
+            continue
+        found[str(name)] = [(str(member), _item_location(members, index, where))
+                            for index, member in enumerate(members)]
+    if problems:
+        raise ConfigError(problems)
+    return found
+
+
+def _item_location(items: Any, index: int, default: Location) -> Location:
+    if isinstance(items, LocatedList):
+        return items.item_location(index)
+    return default
 
 
 def _key_location(mapping: Any, key: Any, default: Location) -> Location:

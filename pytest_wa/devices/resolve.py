@@ -6,12 +6,13 @@ import os
 
 import pytest
 
-from ..errors import ConfigError, close_matches
-from .configfile import load_device_file
+from ..errors import ConfigError, Problem, close_matches
+from .configfile import load_device_file, load_pool_file
 from .entry import DeviceEntry
 from .inline import parse_inline
 
 _DEVICES_KEY = pytest.StashKey[dict[str, DeviceEntry]]()
+_POOLS_KEY = pytest.StashKey[dict[str, list[str]]]()
 
 
 def config_files(config: pytest.Config) -> list[str]:
@@ -49,3 +50,24 @@ def resolve_device(config: pytest.Config, name: str) -> DeviceEntry:
     raise ConfigError(f"unknown device {name!r}.{close_matches(name, names)} Configured "
                       f"devices: {listed}. Inline forms: local, adb:SERIAL, "
                       "ssh://user@host:port.")
+
+
+def known_pools(config: pytest.Config) -> dict[str, list[str]]:
+    """Every ``pools:`` entry by name (a later file's pool wins), members checked."""
+    if _POOLS_KEY not in config.stash:
+        devices = known_devices(config)
+        pools: dict[str, list[str]] = {}
+        problems: list[Problem] = []
+        for path in config_files(config):
+            for name, members in load_pool_file(path).items():
+                for member, where in members:
+                    if member not in devices and parse_inline(member) is None:
+                        problems.append(Problem(
+                            where, f"pools.{name}", f"unknown device {member!r}."
+                            f"{close_matches(member, sorted(devices))} Configured devices: "
+                            f"{', '.join(sorted(devices)) or 'none'}"))
+                pools[name] = [member for member, _ in members]
+        if problems:
+            raise ConfigError(problems)
+        config.stash[_POOLS_KEY] = pools
+    return config.stash[_POOLS_KEY]

@@ -23,7 +23,7 @@ def has_run_files(path: Path) -> bool:
 
 
 def holds_runs(path: Path) -> bool:
-    """A run, or a folder of runs (one per xdist worker)."""
+    """A run, or a folder of runs (as earlier versions wrote one per xdist worker)."""
     return has_run_files(path) or any(has_run_files(child) for child in path.iterdir()
                                          if child.is_dir())
 
@@ -45,20 +45,6 @@ def _aside(path: Path) -> Path:
         number += 1
         candidate = base.with_name(f"{base.name}.{number}")
     return candidate
-
-
-def move_aside_parent_run(path: Path) -> str | None:
-    """pytest-xdist workers write into ``<dir>/<worker>``: a single run left in
-    ``<dir>`` by an earlier session is moved aside first (whichever worker gets
-    there first does it; the others find it gone)."""
-    if not (path.is_dir() and has_run_files(path)):
-        return None
-    moved = _aside(path)
-    try:
-        path.rename(moved)
-    except OSError:  # another worker moved it a moment ago
-        return None
-    return f"previous run in {path} moved to {moved}"
 
 
 def prepare_run_directory(path: Path, *, force: bool) -> str | None:

@@ -11,6 +11,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from .pods import encode_time
+from .writer import now
+
 if TYPE_CHECKING:
     from ..job import JobContext
     from .writer import RunWriter
@@ -30,4 +33,9 @@ class OutputRecorder:
                                  job.metrics, job.artifacts, job.events, job.classifiers,
                                  {"workload": job.spec.workload_name,
                                   "agenda": job.spec.agenda, "device": job.run.device,
-                                  "duration": job.duration})
+                                  "duration": job.duration,
+                                  # When the device was busy with the job (pools: one
+                                  # job at a time per device, checkable from the output).
+                                  "start_time": encode_time(job.start_time)
+                                  if job.start_time else None,
+                                  "end_time": encode_time(now())})

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..agenda.spec import RunSettings
-from .location import move_aside_parent_run, prepare_run_directory
+from .atomic import write_json
+from .location import prepare_run_directory
 from .meta import config_pod, spec_pod, target_info_pod
 from .writer import RunWriter
 
@@ -28,13 +29,11 @@ def _version(distribution: str) -> str:
 def output_path(config: pytest.Config) -> Path:
     """--wa-output (ini wa_output), relative to where pytest was started.
 
-    Under pytest-xdist each worker writes a run of its own, ``<dir>/<worker id>``,
-    until runs of several workers are merged into one.
+    Under pytest-xdist every worker writes into this same directory, which the
+    controller prepared (pytest_wa/pool/).
     """
     given = config.getoption("wa_output") or config.getini("wa_output") or "wa_output"
-    path = Path(config.invocation_params.dir, given)
-    worker = _worker(config)
-    return path / worker if worker else path
+    return Path(config.invocation_params.dir, given)
 
 
 def _worker(config: pytest.Config) -> str | None:
@@ -47,25 +46,42 @@ def resume_path(config: pytest.Config) -> Path | None:
 
 
 def open_run_output(config: pytest.Config, plan: RunPlan, target: Any, device: str,
-                    instruments: dict[str, dict[str, Any]], settings: RunSettings | None = None
-                    ) -> tuple[RunWriter, str | None]:
-    """Prepare the directory and write the run's start; returns the writer and a note."""
+                    instruments: dict[str, dict[str, Any]], settings: RunSettings | None = None,
+                    nodeids: dict[int, str] | None = None) -> tuple[RunWriter, str | None]:
+    """Prepare the directory and write the run's start; returns the writer and a note.
+
+    An xdist worker writes into the directory the controller prepared, and
+    only its jobs and the meta files (pytest_wa/pool/worker.py).
+    """
+    settings = settings or plan.first_settings() or RunSettings()
+    if _worker(config):
+        from ..pool.worker import open_worker_output
+
+        directory = output_path(config)
+        shared = RunWriter(directory)
+
+        def write_shared() -> None:
+            write_json(shared.meta / "config.json",
+                       config_pod(settings, device, instruments, str(directory),
+                                  _device_config(config, device)))
+            write_json(shared.meta / "jobs.json",
+                       {"jobs": [spec_pod(p.job.spec, p.output_id) for p in plan.jobs]})
+            (shared.meta / "raw_config").mkdir(parents=True, exist_ok=True)
+            shared._copy_raw(plan.raw_files())
+
+        return open_worker_output(config, directory, plan, nodeids or {}, write_shared,
+                                  target_info_pod(target), device), None
     resumed = resume_path(config)
     if resumed is not None:
         return _resume(resumed, plan), f"resuming the run in {resumed}"
     directory = output_path(config)
-    note = move_aside_parent_run(directory.parent) if _worker(config) else None
-    note = prepare_run_directory(directory, force=bool(config.getoption("wa_force"))) or note
-    settings = settings or plan.first_settings() or RunSettings()
+    note = prepare_run_directory(directory, force=bool(config.getoption("wa_force")))
     writer = RunWriter(directory)
     writer.start(
         run_name=settings.run_name, project=settings.project,
         project_stage=settings.project_stage if isinstance(settings.project_stage, dict)
         else ({"stage": settings.project_stage} if settings.project_stage else None),
-        # An xdist worker runs only some of the jobs it collected: it records those
-        # as they start instead of listing every job (the others are not its own).
-        jobs=[] if _worker(config) else
-        [(p.output_id, p.job.spec.label, p.job.iteration) for p in plan.jobs],
+        jobs=[(p.output_id, p.job.spec.label, p.job.iteration) for p in plan.jobs],
         specs=[spec_pod(p.job.spec, p.output_id) for p in plan.jobs],
         config=config_pod(settings, device, instruments, str(directory),
                           _device_config(config, device)),

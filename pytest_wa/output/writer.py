@@ -90,7 +90,14 @@ class RunResult:
 
 
 class RunWriter:
-    """Writes one run directory; every method leaves it loadable."""
+    """Writes one run directory; every method leaves it loadable.
+
+    Under pytest-xdist each worker has a ``JobWriter`` (pytest_wa/pool/worker.py):
+    it writes its jobs' directories only, and the controller owns the run-level
+    files (``owns_run_files`` False turns them off here).
+    """
+
+    owns_run_files = True
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
@@ -222,7 +229,7 @@ class RunWriter:
         entry.events = [event.message for event in events]
         self._set(entry, status)
         rows = csv_rows(job_id, label, iteration, metrics)
-        if rows:
+        if rows and self.owns_run_files:
             append_record(self.directory / "results.csv", rows)
 
     def _set(self, entry: JobEntry, status: JobStatus) -> None:
@@ -238,6 +245,8 @@ class RunWriter:
         self.write_result()
 
     def write_state(self) -> None:
+        if not self.owns_run_files:
+            return
         jobs = ",\n".join(entry.encoded for entry in self.order)
         text = ("{\n"
                 '    "_pod_version": 1,\n'
@@ -249,6 +258,8 @@ class RunWriter:
         write_atomic(self.directory / ".run_state.json", text)
 
     def write_result(self) -> None:
+        if not self.owns_run_files:
+            return
         result = self.result
         write_json(self.directory / "result.json", result_pod(
             self.status, result.metrics, result.artifacts, result.events, result.classifiers,

@@ -1,0 +1,104 @@
+"""The pytest-xdist controller's part: devices for workers, the run-level files.
+
+The controller does not collect, so it cannot tell an agenda run from a plain
+test suite until the workers' collections arrive: the run directory is only
+prepared then, and only if some collected id is in a YAML file (a plain suite
+run with ``-n`` stays inert). That happens before the scheduler hands out
+the first job, so no worker writes into a directory about to be moved aside.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+
+from ..errors import ConfigError
+from ..runstate import session_notes
+from . import DEVICE_LOST_KEY
+from .devices import pool_devices
+
+
+class PoolController:
+    """Registered on the xdist controller (plugin.py) when workers are started."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.devices = pool_devices(config) or []
+        self.in_use: dict[str, str] = {}  # device -> worker id
+        self.lost: set[str] = set()
+        self.run: Any = None  # a SharedRun once agendas are known to run
+        self.notes = session_notes(config)
+
+    # --- devices ---
+
+    def pytest_configure_node(self, node: Any) -> None:
+        """A worker gets the first free device: gwN gets device N; a worker that
+        replaces a crashed one gets the crashed one's device back."""
+        if not self.devices:
+            return
+        free = [d for d in self.devices if d not in self.in_use and d not in self.lost]
+        if not free:
+            raise pytest.UsageError(f"pytest-wa: no free device left in the pool for worker "
+                                    f"{node.gateway.id}")
+        self.in_use[free[0]] = node.gateway.id
+        node.workerinput["wa_device"] = free[0]
+        node.workerinput["wa_reschedule"] = not self.config.getoption("wa_matrix")
+
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        lost = getattr(node, "workeroutput", {}).get(DEVICE_LOST_KEY)
+        for device, worker in list(self.in_use.items()):
+            if worker == node.gateway.id:
+                del self.in_use[device]
+                if lost:
+                    self.lost.add(device)
+                    self.notes.append(f"device {device} lost ({lost.get('reason')}); "
+                                      "its remaining jobs went to the other devices")
+
+    def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:
+        if config.getvalue("dist") != "load" or not self.devices:
+            return None
+        if config.getoption("wa_matrix"):
+            from .matrix import MatrixScheduling
+
+            return MatrixScheduling(config, log)
+        from .scheduler import PoolScheduling
+
+        return PoolScheduling(config, log)
+
+    # --- the run directory ---
+
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: Sequence[str]) -> None:
+        if self.run is not None or not any(_is_agenda_id(i) for i in ids):
+            return
+        if self.config.getoption("wa_resume"):
+            raise pytest.UsageError("pytest-wa: --wa-resume is not supported with "
+                                    "pytest-xdist (-n) yet: resume without -n")
+        from ..output.session import output_path
+        from .shared_run import SharedRun
+
+        run = SharedRun(self.config, output_path(self.config))
+        try:
+            run.open()
+        except ConfigError as exc:
+            raise pytest.UsageError(f"pytest-wa: {exc}") from None
+        self.run = run
+
+    def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
+        if self.run is not None:
+            self.run.job_running(nodeid)
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if self.run is not None:
+            self.run.job_reported(report)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if self.run is not None:
+            self.run.finish(interrupted=exitstatus == pytest.ExitCode.INTERRUPTED)
+            self.notes.extend(self.run.notes)
+
+
+def _is_agenda_id(nodeid: str) -> bool:
+    return nodeid.split("::", 1)[0].endswith((".yaml", ".yml"))

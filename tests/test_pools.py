@@ -1,0 +1,238 @@
+"""Device pools with pytest-xdist, as users run them: three simulated phones, three SSH boards."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_wa3_compat import check_wa3_reads_the_same
+
+from pytest_wa import RunOutput
+from pytest_wa.output.pods import decode_time
+from pytest_wa.testing.sshd import SshServer
+
+pytest.importorskip("xdist")
+
+
+def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    return pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:randomly", *args)
+
+
+def agenda(pytester: pytest.Pytester, jobs: int, command: str = "sleep 0.2") -> None:
+    pytester.makefile(".yaml", agenda=f"""\
+        config: {{iterations: {jobs}, max_retries: 0}}
+        workloads:
+          - {{id: wk, name: command, label: nap, params: {{command: "{command}"}}}}
+        """)
+
+
+def job_results(directory: Path) -> list[dict[str, Any]]:
+    """Each job directory's result.json (not __failed), with its directory name."""
+    found = []
+    for path in sorted(directory.glob("*/result.json")):
+        if not path.parent.name.startswith("__"):
+            found.append({"name": path.parent.name, **json.loads(path.read_text())})
+    return found
+
+
+def check_one_job_at_a_time(results: list[dict[str, Any]]) -> dict[str, int]:
+    """No device ran two jobs at once; returns how many jobs each device ran."""
+    spans: dict[str, list[tuple[Any, Any]]] = defaultdict(list)
+    for result in results:
+        metadata = result["metadata"]
+        spans[metadata["device"]].append((decode_time(metadata["start_time"]),
+                                          decode_time(metadata["end_time"])))
+    for device, intervals in spans.items():
+        intervals.sort()
+        for (_, end), (start, _) in zip(intervals, intervals[1:], strict=False):
+            assert end <= start, f"device {device} ran two jobs at once"
+    return {device: len(intervals) for device, intervals in spans.items()}
+
+
+def check_state_lists_every_job_once(directory: Path, count: int) -> list[dict[str, Any]]:
+    jobs = json.loads((directory / ".run_state.json").read_text())["jobs"]
+    keys = Counter((job["id"], job["iteration"]) for job in jobs)
+    assert len(keys) == count and set(keys.values()) == {1}
+    return jobs
+
+
+@pytest.fixture
+def phones(wa_simulated_devices, monkeypatch) -> list[Any]:
+    devices = [wa_simulated_devices() for _ in range(3)]
+    monkeypatch.setenv("ANDROID_ADB_SERVER_PORT", str(devices[0].adb_port))
+    return devices
+
+
+def test_a_pool_of_phones_shares_the_jobs_out(pytester, phones) -> None:
+    agenda(pytester, 12)
+    pool = ",".join(f"adb:{phone.serial}" for phone in phones)
+    result = run(pytester, "agenda.yaml", "-n", "auto", f"--wa-device={pool}")
+    result.assert_outcomes(passed=12)
+    result.stdout.fnmatch_lines(["*Ran a total of 12 iterations: 12 OK*"])
+    output = pytester.path / "wa_output"
+    assert not list(output.glob("gw*"))  # one run, not one per worker
+    run_output = RunOutput(output)
+    assert run_output.status.name == "OK"
+    assert sorted(job.iteration for job in run_output.jobs) == list(range(1, 13))
+    per_device = check_one_job_at_a_time(job_results(output))
+    assert set(per_device) == {f"adb:{phone.serial}" for phone in phones}
+    assert sum(per_device.values()) == 12
+    assert len((output / "results.csv").read_text().splitlines()) == 1  # no metrics
+    assert len(list((output / "__meta" / "targets").glob("*.json"))) == 3
+    check_state_lists_every_job_once(output, 12)
+
+
+def test_a_phone_that_dies_mid_run_loses_no_job(pytester, phones) -> None:
+    agenda(pytester, 15, "sleep 1")
+    pool = ",".join(f"adb:{phone.serial}" for phone in phones)
+    killer = threading.Timer(2.5, phones[1].kill)
+    killer.start()
+    try:
+        result = run(pytester, "agenda.yaml", "-n", "3", f"--wa-device={pool}",
+                     "--wa-reboot-policy=never")
+    finally:
+        killer.cancel()
+    output = pytester.path / "wa_output"
+    jobs = check_state_lists_every_job_once(output, 15)
+    statuses = Counter(job["status"] for job in jobs)
+    assert statuses == {"OK(7)": 14, "FAILED(9)": 1}, result.stdout.str()
+    result.assert_outcomes(passed=14, failed=1)
+    dead = f"adb:{phones[1].serial}"
+    failed = [r for r in job_results(output) if r["status"] == "FAILED(9)"]
+    assert [r["metadata"]["device"] for r in failed] == [dead]
+    per_device = check_one_job_at_a_time(job_results(output))
+    assert per_device[dead] < 5  # the others took over its share
+    result.stdout.fnmatch_lines([f"*device {dead} lost*went to the other devices*"])
+    assert RunOutput(output).status.name == "PARTIAL"
+
+
+@pytest.fixture
+def boards(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
+    servers = []
+    try:
+        for _ in range(3):
+            servers.append(SshServer().start())
+        yield servers
+    finally:
+        for server in servers:
+            server.close()
+
+
+def ssh_config(pytester: pytest.Pytester, servers: list[SshServer]) -> None:
+    lines = ["devices:"]
+    for number, server in enumerate(servers, 1):
+        lines.append(f"  board{number}: {{kind: ssh, host: {server.host}, port: {server.port}, "
+                     f"username: {server.username}, keyfile: {server.client_key}, "
+                     f"known_hosts: {server.known_hosts}}}")
+    lines += ["pools:", "  lab: [board1, board2, board3]"]
+    pytester.makefile(".yaml", lab="\n".join(lines) + "\n")
+
+
+def test_a_pool_of_ssh_boards_named_in_the_config_file(pytester, boards, subtests) -> None:
+    ssh_config(pytester, boards)
+    pytester.makefile(".yaml", agenda="""\
+        config: {iterations: 3}
+        workloads:
+          - id: m
+            name: command
+            params: {command: "echo speed=7", metrics: {speed: 'speed=(\\d+)'}}
+        """)
+    result = run(pytester, "agenda.yaml", "-n", "auto", "--wa-config=lab.yaml",
+                 "--wa-device=lab")
+    result.assert_outcomes(passed=3)
+    output = pytester.path / "wa_output"
+    per_device = check_one_job_at_a_time(job_results(output))
+    assert sum(per_device.values()) == 3 and set(per_device) <= {"board1", "board2", "board3"}
+    rows = (output / "results.csv").read_text().splitlines()
+    assert sorted(rows[1:]) == [f"m,command,{n},speed,7," for n in (1, 2, 3)]
+    assert RunOutput(output).job("m", 2).metric("speed").value == 7
+    check_wa3_reads_the_same(subtests, output)
+
+
+def test_pool_usage_errors(pytester) -> None:
+    agenda(pytester, 2)
+    pytester.makefile(".yaml", lab="""\
+        devices:
+          a: {kind: local}
+          b: {kind: local}
+        pools:
+          good: [a, b]
+          bad: [a,
+                nope]
+        """)
+    result = run(pytester, "agenda.yaml", "--wa-config=lab.yaml", "--wa-device=a,b")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--wa-device a,b is a pool of 2 devices: add -n 2 or -n auto*"])
+    result = run(pytester, "agenda.yaml", "--wa-config=lab.yaml", "--wa-device=a,b", "-n", "3")
+    result.stderr.fnmatch_lines(["*-n 3 starts more workers than the 2 devices*"])
+    result = run(pytester, "agenda.yaml", "--wa-config=lab.yaml", "--wa-device=bad", "-n", "2")
+    result.stderr.fnmatch_lines(["*lab.yaml:7: pools.bad: unknown device 'nope'*"])
+    assert not (pytester.path / "wa_output").exists()
+
+
+def test_a_pool_of_local_devices_and_a_plain_suite_beside_it(pytester) -> None:
+    agenda(pytester, 4, "true")
+    pytester.makepyfile(test_plain="def test_plain():\n    pass\n")
+    pytester.makefile(".yaml", lab="devices:\n  a: {kind: local}\n  b: {kind: local}\n")
+    result = run(pytester, "test_plain.py", "-n", "auto", "--wa-config=lab.yaml",
+                 "--wa-device=a,b")
+    result.assert_outcomes(passed=1)
+    assert not (pytester.path / "wa_output").exists()
+    result = run(pytester, "-n", "auto", "--wa-config=lab.yaml", "--wa-device=a,b")
+    result.assert_outcomes(passed=5)
+    assert {r["metadata"]["device"] for r in job_results(pytester.path / "wa_output")} <= {"a",
+                                                                                         "b"}
+
+
+def test_matrix_runs_every_job_on_each_phone(pytester, phones) -> None:
+    agenda(pytester, 2)
+    pool = ",".join(f"adb:{phone.serial}" for phone in phones)
+    result = run(pytester, "agenda.yaml", "-n", "auto", f"--wa-device={pool}", "--wa-matrix",
+                 "-v")
+    result.assert_outcomes(passed=6)
+    output = pytester.path / "wa_output"
+    for phone in phones:
+        slug = f"adb_{phone.serial.replace(':', '_')}"
+        for iteration in (1, 2):
+            # the id names the device; the job ran on that device, on one worker
+            item = f"agenda.yaml::wk-nap[[]{slug}-{iteration}[]]"
+            result.stdout.fnmatch_lines([f"[[]gw*[]] *OK {item}*"])
+            job = json.loads((output / f"{slug}.wk-nap-{iteration}" / "result.json").read_text())
+            assert job["metadata"]["device"] == f"adb:{phone.serial}"
+        workers = {line.split("]")[0] for line in result.stdout.lines
+                   if line.startswith("[gw") and f"[{slug}-" in line}
+        assert len(workers) == 1
+    check_one_job_at_a_time(job_results(output))
+    check_state_lists_every_job_once(output, 6)
+
+
+def test_matrix_needs_a_pool(pytester) -> None:
+    agenda(pytester, 1)
+    result = run(pytester, "agenda.yaml", "--wa-matrix", "-n", "1")
+    result.stderr.fnmatch_lines(["*--wa-matrix needs a pool*"])
+
+
+def test_a_crashed_worker_fails_its_job_and_the_rest_run(pytester) -> None:
+    agenda(pytester, 6, "true")
+    pytester.makeconftest("""
+        import os
+
+        def pytest_wa_job_start(job):
+            if job.iteration == 3:
+                os._exit(3)
+    """)
+    pytester.makefile(".yaml", lab="devices:\n  a: {kind: local}\n  b: {kind: local}\n")
+    result = run(pytester, "agenda.yaml", "-n", "2", "--wa-config=lab.yaml", "--wa-device=a,b")
+    result.assert_outcomes(passed=5, failed=1)
+    output = pytester.path / "wa_output"
+    jobs = check_state_lists_every_job_once(output, 6)
+    assert {job["iteration"]: job["status"] for job in jobs}[3] == "FAILED(9)"
+    crashed = RunOutput(output).job("wk", 3)
+    assert crashed.status.name == "FAILED"
+    assert "worker crashed: worker 'gw" in crashed.events[-1].message
