@@ -82,6 +82,18 @@ def main() -> int:
             ratio = one / pool
             verdict = "PASS" if ratio >= TARGET_RATIO else "FAIL"
             print(f"speed-up {ratio:4.2f}x   target >= {TARGET_RATIO:g}x   {verdict}")
+            # For context: the fixed cost of a session (start-up, collection, device
+            # connection, shutdown), from the same agenda with idle jobs of 0 s, and the
+            # speed-up of the jobs themselves once that is taken off.
+            (directory / "agenda.yaml").write_text(
+                f"config: {{iterations: {args.jobs}}}\n"
+                "workloads:\n  - {name: idle, params: {duration: 0}}\n")
+            one_fixed = timed_run(directory, serials[:1], server.port)
+            pool_fixed = timed_run(directory, serials, server.port)
+            steady = (one - one_fixed) / max(pool - pool_fixed, 1e-9)
+            print(f"fixed cost of a session with 0 s jobs: {one_fixed:.2f} s (-n 1), "
+                  f"{pool_fixed:.2f} s (-n {args.devices}); speed-up of the jobs without it: "
+                  f"{steady:4.2f}x")
     except RuntimeError as exc:
         print(f"could not measure: {exc}")
         return 2

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from test_wa3_compat import check_wa3_reads_the_same
 
 from pytest_wa import RunOutput
 
@@ -26,7 +27,7 @@ def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
     return pytester.runpytest_subprocess("-p", "no:cacheprovider", *args)
 
 
-def test_example_agendas_run_green_on_the_device(pytester, device) -> None:
+def test_example_agendas_run_green_on_the_device(pytester, device, subtests) -> None:
     shutil.copytree(EXAMPLES, pytester.path / "example_agendas")
     result = run(pytester, "example_agendas", "-v", f"--wa-device=adb:{device.serial}")
     result.assert_outcomes(passed=10)
@@ -37,6 +38,9 @@ def test_example_agendas_run_green_on_the_device(pytester, device) -> None:
     assert uptime.metric("load_1min").value >= 0
     assert (uptime.path / "logcat.log").exists()
     assert "logcat" in {artifact.name for artifact in uptime.artifacts}
+    info = output.target_info
+    assert info["screen_resolution"] and info["prop"]["ro.product.model"] == "SimPhone"
+    check_wa3_reads_the_same(subtests, pytester.path / "wa_output")
 
 
 def test_a_failed_job_leaves_a_screenshot_and_ui_dump(pytester, device) -> None:

@@ -84,4 +84,8 @@ def target_info_pod(target: Any) -> dict[str, Any]:
                                                                     os.geteuid() == 0)),
             "kernel_release": props.kernel, "kernel_version": extra.get("kernel_version", ""),
             "kernel_config": {}, "sched_features": None,
-            "page_size_kb": extra.get("page_size_kb", resource.getpagesize() // 1024)}
+            "page_size_kb": extra.get("page_size_kb", resource.getpagesize() // 1024),
+            # WA3's reader requires these of an Android target (AndroidTargetInfo)
+            **({"screen_resolution": extra.get("screen_resolution"),
+                "prop": extra.get("prop", {}), "android_id": extra.get("android_id")}
+               if props.os == "android" else {})}

@@ -407,9 +407,14 @@ class AndroidTarget(ShellValues):
         self.execute("logcat -c", timeout=30)
 
     def dump_logcat(self, destination: str, *, timeout: float = 60.0) -> None:
-        """Everything in the log buffers since the last clear, as ``logcat -v threadtime``."""
-        self._capture_to_host("logcat -d -v threadtime > {}", "logcat.log", destination,
-                              timeout)
+        """Everything in the log buffers since the last clear, as ``logcat -v threadtime``.
+
+        Read straight from the command's output: one round trip per job instead
+        of a file on the device, a pull and a delete.
+        """
+        output = self.execute("logcat -d -v threadtime", check=True, timeout=timeout).stdout
+        with open(destination, "w", encoding="utf-8") as handle:
+            handle.write(output)
 
     def job_plugin(self) -> Any:
         """What this target adds to every job: logcat capture and failure evidence."""
@@ -454,12 +459,14 @@ class AndroidTarget(ShellValues):
 
     def _read_properties(self) -> TargetProperties:
         output = self.execute("getprop; echo ---; uname -r; uname -m; uname -v; "
-                              "cat /sys/devices/system/cpu/possible", check=True,
+                              "cat /sys/devices/system/cpu/possible; "
+                              "wm size 2>/dev/null | tail -n 1; "
+                              "settings get secure android_id 2>/dev/null", check=True,
                               timeout=30).stdout
         props_text, _, rest = output.partition("---\n")
         props = parse_getprop(props_text)
-        lines = rest.splitlines() + ["", "", "", ""]
-        kernel, arch, version, possible = (line.strip() for line in lines[:4])
+        lines = rest.splitlines() + [""] * 6
+        kernel, arch, version, possible, size, android_id = (line.strip() for line in lines[:6])
         return TargetProperties(
             os="android", kernel=kernel, abi=props.get("ro.product.cpu.abi", arch),
             cpus=count_cpus(possible), hostname=props.get("net.hostname", self.serial),
@@ -469,7 +476,21 @@ class AndroidTarget(ShellValues):
                    "serial": self.serial, "arch": arch, "kernel_version": version,
                    "fingerprint": props.get("ro.build.fingerprint", ""),
                    "product": props.get("ro.product.name", ""),
-                   "device": props.get("ro.product.device", "")})
+                   "device": props.get("ro.product.device", ""),
+                   # What WA3's AndroidTargetInfo records (its reader requires them):
+                   "is_rooted": self.is_rooted or self._su is not None,
+                   "os_version": {key.rsplit(".", 1)[-1]: value for key, value in props.items()
+                                  if key.startswith("ro.build.version.")},
+                   "screen_resolution": parse_screen_size(size),
+                   "android_id": android_id if android_id not in ("", "null") else None,
+                   "prop": props})
+
+
+def parse_screen_size(text: str) -> list[int] | None:
+    """``wm size``'s ``Physical size: 1080x2400`` as [1080, 2400] (WA3's screen_resolution)."""
+    _, _, size = text.rpartition(" ")
+    width, sep, height = size.partition("x")
+    return [int(width), int(height)] if sep and width.isdigit() and height.isdigit() else None
 
 
 def _int_or_text(text: str) -> int | str:
