@@ -67,7 +67,7 @@ def phones(wa_simulated_devices, monkeypatch) -> list[Any]:
     return devices
 
 
-def test_a_pool_of_phones_shares_the_jobs_out(pytester, phones) -> None:
+def test_a_pool_of_phones_shares_the_jobs_out(pytester, phones, subtests) -> None:
     agenda(pytester, 12)
     pool = ",".join(f"adb:{phone.serial}" for phone in phones)
     result = run(pytester, "agenda.yaml", "-n", "auto", f"--wa-device={pool}")
@@ -84,6 +84,7 @@ def test_a_pool_of_phones_shares_the_jobs_out(pytester, phones) -> None:
     assert len((output / "results.csv").read_text().splitlines()) == 1  # no metrics
     assert len(list((output / "__meta" / "targets").glob("*.json"))) == 3
     check_state_lists_every_job_once(output, 12)
+    check_wa3_reads_the_same(subtests, output)  # the merged Android run, with WA3's reader
 
 
 def test_a_phone_that_dies_mid_run_loses_no_job(pytester, phones) -> None:
