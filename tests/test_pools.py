@@ -213,6 +213,32 @@ def test_matrix_runs_every_job_on_each_phone(pytester, phones) -> None:
     check_state_lists_every_job_once(output, 6)
 
 
+def test_a_phone_that_dies_in_a_matrix_skips_only_its_own_jobs(pytester, phones) -> None:
+    agenda(pytester, 5, "sleep 1")
+    pool = ",".join(f"adb:{phone.serial}" for phone in phones)
+    killer = threading.Timer(3.0, phones[0].kill)
+    killer.start()
+    try:
+        result = run(pytester, "agenda.yaml", "-n", "auto", f"--wa-device={pool}",
+                     "--wa-matrix", "--wa-reboot-policy=never")
+    finally:
+        killer.cancel()
+    output = pytester.path / "wa_output"
+    jobs = check_state_lists_every_job_once(output, 15)
+    slugs = [f"adb_{phone.serial.replace(':', '_')}" for phone in phones]
+    by_device: dict[str, Counter[str]] = defaultdict(Counter)
+    for job in jobs:  # output ids are <device>.<job id>
+        device = next(slug for slug in slugs if job["id"].startswith(f"{slug}."))
+        by_device[device][job["status"]] += 1
+    dead = slugs[0]
+    for slug in slugs[1:]:  # the other phones ran all of their own jobs
+        assert by_device[slug] == {"OK(7)": 5}
+    lost = by_device[dead]
+    assert lost["FAILED(9)"] == 1 and lost["OK(7)"] >= 1, lost
+    assert lost["OK(7)"] + lost["FAILED(9)"] + lost["SKIPPED(11)"] == 5, lost
+    assert RunOutput(output).status.name == "PARTIAL", result.stdout.str()
+
+
 def test_matrix_needs_a_pool(pytester) -> None:
     agenda(pytester, 1)
     result = run(pytester, "agenda.yaml", "--wa-matrix", "-n", "1")
