@@ -29,8 +29,9 @@ from pytest_wa.errors import (
 from pytest_wa.targets import Target
 from pytest_wa.targets.ssh import SshTarget
 from pytest_wa.targets.ssh_session import ExecRefused, exec_command
+from pytest_wa.testing.ports import free_port
 from pytest_wa.testing.ssh_fixtures import unavailable
-from pytest_wa.testing.sshd import PasswordUser, SshServer, free_port
+from pytest_wa.testing.sshd import PasswordUser, SshServer
 
 
 @pytest.fixture(autouse=True)

@@ -17,9 +17,9 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pytest
-from xdist.scheduler import LoadScheduling
 
 from ..agenda.spec import Job
+from .scheduler import ScheduleOnce
 
 _ID = re.compile(r"\[(?P<device>.+)-(?P<iteration>\d+)\]$")
 
@@ -54,22 +54,13 @@ def item_device(nodeid: str) -> str | None:
     return match.group("device") if match else None
 
 
-class MatrixScheduling(LoadScheduling):
+class MatrixScheduling(ScheduleOnce):
     """Each device's items to its worker, all at once; nothing moves between workers."""
 
-    def __init__(self, config: Any, log: Any = None) -> None:
-        super().__init__(config, log)
-        self._scheduled = False
-
     def schedule(self) -> None:
-        if self._scheduled:
+        if self._scheduled or not self._take_collection():
             return
-        if not self._check_nodes_have_same_collection():
-            self.log("**Different tests collected, aborting run**")
-            return
-        collection: list[str] = list(next(iter(self.node2collection.values())))
-        self.collection = collection
-        self._scheduled = True
+        collection: list[str] = self.collection
         nodes = self.nodes
         by_device = {device_slug(node.workerinput["wa_device"]): node for node in nodes}
         plan: dict[Any, list[int]] = {node: [] for node in nodes}

@@ -26,25 +26,34 @@ from xdist.scheduler import LoadScheduling
 from . import DEVICE_LOST_KEY
 
 
-class PoolScheduling(LoadScheduling):
-    """``--dist load`` for device pools (see the module docstring)."""
+class ScheduleOnce(LoadScheduling):
+    """Takes the workers' common collection once; the pool and matrix schedulers build on it."""
 
     def __init__(self, config: Any, log: Any = None) -> None:
         super().__init__(config, log)
         self._scheduled = False
+
+    def _take_collection(self) -> bool:
+        """Adopt the collection every worker reported; False (and logged) if they differ."""
+        if not self._check_nodes_have_same_collection():
+            self.log("**Different tests collected, aborting run**")
+            return False
+        self.collection = list(next(iter(self.node2collection.values())))
+        self._scheduled = True
+        return True
+
+
+class PoolScheduling(ScheduleOnce):
+    """``--dist load`` for device pools (see the module docstring)."""
 
     def schedule(self) -> None:
         if self._scheduled:
             for node in self.nodes:
                 self.check_schedule(node)
             return
-        if not self._check_nodes_have_same_collection():
-            self.log("**Different tests collected, aborting run**")
+        if not self._take_collection():
             return
-        collection: list[str] = list(next(iter(self.node2collection.values())))
-        self.collection = collection
-        self._scheduled = True
-        self.pending[:] = range(len(collection))
+        self.pending[:] = range(len(self.collection))
         for size in (1, 1):  # round robin: every worker busy before any holds two
             for node in self.nodes:
                 self._send_tests(node, size)

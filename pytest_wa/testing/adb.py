@@ -23,10 +23,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from ..targets.adb_client import AdbServer as SmartSocketClient
+from ..targets.adb_client import AdbServerError
 from .logs import log_tail
+from .ports import RESERVED_PORTS, free_port
 
 QUIET_ENV = {"ADB_MDNS": "0", "ADB_USB": "0", "ADB_EMU": "0"}
-RESERVED_PORTS = frozenset([5037, *range(5555, 5586)])
 
 
 class AdbError(Exception):
@@ -38,16 +40,6 @@ def adb_path() -> str:
     import adbutils
 
     return str(Path(adbutils.__file__).resolve().parent / "binaries" / "adb")
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A port the kernel has free now, never adb's 5037 nor the emulators' 5555-5585."""
-    while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            sock.bind((host, 0))
-            port = int(sock.getsockname()[1])
-        if port not in RESERVED_PORTS:
-            return port
 
 
 class AdbServer:
@@ -157,21 +149,10 @@ class AdbServer:
 
     def query(self, service: str, timeout: float = 10.0) -> str:
         """A host service that answers OKAY + hex length + text (host:version, host:devices)."""
-        with self._open(service, timeout) as sock:
-            return _read_block(sock).decode("utf-8", "replace")
-
-    def _open(self, service: str, timeout: float) -> socket.socket:
-        sock = socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
         try:
-            request = service.encode()
-            sock.sendall(b"%04x" % len(request) + request)
-            status = _read_exact(sock, 4)
-            if status != b"OKAY":
-                raise AdbError(f"{service}: {_read_block(sock).decode('utf-8', 'replace')}")
-        except BaseException:
-            sock.close()
-            raise
-        return sock
+            return SmartSocketClient("127.0.0.1", self.port).query(service, timeout)
+        except AdbServerError as exc:
+            raise AdbError(f"{service}: {exc}") from None
 
     def connect(self, address: str, timeout: float = 10.0) -> str:
         """``adb connect ADDRESS``; returns the server's answer, raises if it failed."""
@@ -240,17 +221,3 @@ def _listening(address: str) -> bool:
             return True
     except (OSError, ValueError):
         return False
-
-
-def _read_exact(sock: socket.socket, size: int) -> bytes:
-    data = b""
-    while len(data) < size:
-        chunk = sock.recv(size - len(data))
-        if not chunk:
-            raise AdbError("adb server closed the connection")
-        data += chunk
-    return data
-
-
-def _read_block(sock: socket.socket) -> bytes:
-    return _read_exact(sock, int(_read_exact(sock, 4), 16))

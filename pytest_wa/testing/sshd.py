@@ -23,24 +23,14 @@ import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
+from .ports import free_port
+
 SSHD = "/usr/sbin/sshd"
 START_TIMEOUT = 10.0
-# adb's ports: another test server on this host may want them.
-_RESERVED_PORTS = frozenset({5037, *range(5555, 5586)})
 
 
 class SshServerError(RuntimeError):
     """The test server could not be set up (missing tool, no permission, failed start)."""
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port nobody listens on right now (never one adb uses)."""
-    while True:
-        with socket.socket() as probe:
-            probe.bind((host, 0))
-            port = probe.getsockname()[1]
-        if port not in _RESERVED_PORTS:
-            return int(port)
 
 
 def make_key(path: str | os.PathLike[str], comment: str = "pytest-wa") -> str:

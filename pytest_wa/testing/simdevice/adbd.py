@@ -18,6 +18,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from ..ports import RESERVED_PORTS
 from . import services
 from .process import SPAWN_METHODS, Identity, gnu_chroot
 from .props import Properties, default_properties
@@ -30,7 +31,6 @@ log = logging.getLogger("simdevice.adbd")
 
 READY = "simulated device ready: "  # + ADDRESS: the line the CLI prints
 FEATURES = ("shell_v2", "cmd", "stat_v2", "ls_v2", "fixed_push_mkdir")
-FORBIDDEN_PORTS = frozenset([5037, *range(5555, 5586)])  # adb server, emulator ports
 
 
 @dataclass
@@ -63,7 +63,7 @@ class DeviceConfig:
             raise ValueError(f"spawn must be one of {', '.join(SPAWN_METHODS)}")
         if self.spawn == "chroot" and gnu_chroot() is None:
             raise ValueError("spawn=chroot needs GNU chroot(8) on the host")
-        if self.port in FORBIDDEN_PORTS:
+        if self.port in RESERVED_PORTS:
             raise ValueError(f"port {self.port} is reserved for adb (5037) or emulators "
                              "(5555-5585)")
 
@@ -199,7 +199,7 @@ class Adbd:
             except OSError:
                 sock.close()
                 raise
-            if sock.getsockname()[1] not in FORBIDDEN_PORTS:
+            if sock.getsockname()[1] not in RESERVED_PORTS:
                 self.port = sock.getsockname()[1]
                 sock.listen(16)
                 sock.setblocking(False)
