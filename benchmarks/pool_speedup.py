@@ -1,9 +1,9 @@
 """Does a device pool pay off? Wall time of a waiting agenda on 4 devices vs 1.
 
-Run from the repository root (about a minute)::
+Run from the repository root (about three minutes)::
 
     python benchmarks/pool_speedup.py
-    python benchmarks/pool_speedup.py --jobs 40 --duration 0.5 --devices 4
+    python benchmarks/pool_speedup.py --jobs 40 --duration 0.5 --devices 4 --repeat 3
 
 The agenda is ``--jobs`` iterations of ``idle`` with ``duration`` seconds:
 jobs that mostly wait on the device, as real benchmarks do, so the pool's
@@ -11,8 +11,19 @@ speed-up is not limited by this machine's cores. Four simulated Android
 devices (pytest_wa.testing.simdevice) are attached to a private adb server;
 the same agenda runs with ``-n 1`` on the first device, then with ``-n 4`` on
 the pool of all four, each a fresh ``python -m pytest`` process: what a user
-waits for, start-up included. The ratio T(1 device) / T(pool) is printed
-against the target (>= 3.5x for 4 devices). The script reports and does not
+waits for, start-up included. Each is timed ``--repeat`` times and the median
+is kept. The ratio T(1 device) / T(pool) is printed against the target (>= 3.5x
+for 4 devices).
+
+Python's bytecode cache is on in the timed processes (PYTHONDONTWRITEBYTECODE
+is dropped from their environment) and one untimed run goes first, as on any
+machine after its first run: without the cache every process, each xdist
+worker included, compiles and assertion-rewrites its plugins again.
+
+For context it also prints: the same agenda on one device without xdist (what
+a user with one phone runs); the fixed cost of a session (0 s jobs); and
+pytest-xdist's own ceiling on this machine, the same number of plain tests
+that only ``time.sleep``, on 1 and 4 workers. The script reports and does not
 assert: it exits 0, or 2 if a run failed.
 """
 
@@ -20,10 +31,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -31,22 +44,45 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 TARGET_RATIO = 3.5
 
 
-def timed_run(directory: Path, devices: list[str], adb_port: int) -> float:
-    """Wall time of one pytest run of the agenda on ``devices`` (one worker each)."""
+def child_environment(adb_port: int) -> dict[str, str]:
     env = {**os.environ, "ANDROID_ADB_SERVER_PORT": str(adb_port)}
-    argv = [sys.executable, "-m", "pytest", "agenda.yaml", "-q", "-p", "no:cacheprovider",
-            "-p", "no:randomly", "-n", str(len(devices)),
-            "--wa-device=" + ",".join(f"adb:{serial}" for serial in devices),
-            f"--wa-output=out-{len(devices)}", "--wa-force"]
-    if len(devices) == 1:  # one device is not a pool: a single --wa-device
-        argv[argv.index("-n") + 1] = "1"
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
+def timed(argv: list[str], directory: Path, env: dict[str, str]) -> float:
+    """Wall time of one pytest process; RuntimeError if it did not pass."""
     started = time.perf_counter()
     result = subprocess.run(argv, cwd=directory, env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - started
     if result.returncode != 0:
         print(result.stdout[-3000:], result.stderr[-2000:], sep="\n")
-        raise RuntimeError(f"pytest exited {result.returncode} on {len(devices)} device(s)")
+        raise RuntimeError(f"pytest exited {result.returncode}: {' '.join(argv[3:])}")
     return elapsed
+
+
+def agenda_argv(devices: list[str], *, xdist: bool = True) -> list[str]:
+    argv = [sys.executable, "-m", "pytest", "agenda.yaml", "-q", "-p", "no:cacheprovider",
+            "-p", "no:randomly", "--wa-device=" + ",".join(f"adb:{s}" for s in devices),
+            f"--wa-output=out-{len(devices)}", "--wa-force"]
+    return [*argv, "-n", str(len(devices))] if xdist else argv
+
+
+def median_of(repeat: int, run: Callable[[], float]) -> float:
+    return statistics.median(run() for _ in range(repeat))
+
+
+def write_agenda(directory: Path, jobs: int, duration: float) -> None:
+    (directory / "agenda.yaml").write_text(
+        f"config: {{iterations: {jobs}}}\n"
+        f"workloads:\n  - {{name: idle, params: {{duration: {duration}}}}}\n")
+
+
+def write_sleep_tests(directory: Path, jobs: int, duration: float) -> None:
+    (directory / "test_sleep.py").write_text(
+        "import time\n\nimport pytest\n\n\n"
+        f"@pytest.mark.parametrize('i', range({jobs}))\n"
+        f"def test_sleep(i):\n    time.sleep({duration})\n")
 
 
 def main() -> int:
@@ -54,6 +90,7 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=40)
     parser.add_argument("--duration", type=float, default=0.5)
     parser.add_argument("--devices", type=int, default=4)
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
 
     from pytest_wa.testing.adb import AdbServer
@@ -67,33 +104,49 @@ def main() -> int:
             devices.append(device)
             server.connect(device.address)
         serials = [device.address for device in devices]
+        env = child_environment(server.port)
         with tempfile.TemporaryDirectory(prefix="pool-speedup-") as temp:
             directory = Path(temp)
-            (directory / "agenda.yaml").write_text(
-                f"config: {{iterations: {args.jobs}}}\n"
-                f"workloads:\n  - {{name: idle, params: {{duration: {args.duration}}}}}\n")
-            ideal = args.jobs * args.duration
-            print(f"{args.jobs} x idle {args.duration:g} s (device time {ideal:g} s); "
-                  f"python {sys.version.split()[0]}, {os.cpu_count()} cores")
-            one = timed_run(directory, serials[:1], server.port)
+            write_agenda(directory, args.jobs, args.duration)
+            print(f"{args.jobs} x idle {args.duration:g} s (device time "
+                  f"{args.jobs * args.duration:g} s); python {sys.version.split()[0]}, "
+                  f"{os.cpu_count()} cores; median of {args.repeat}")
+            timed(agenda_argv(serials), directory, env)  # warm-up: bytecode caches
+
+            def measure(devices_used: list[str], *, xdist: bool = True) -> float:
+                argv = agenda_argv(devices_used, xdist=xdist)
+                return median_of(args.repeat, lambda: timed(argv, directory, env))
+
+            one = measure(serials[:1])
             print(f"1 device  (-n 1): {one:6.2f} s")
-            pool = timed_run(directory, serials, server.port)
+            pool = measure(serials)
             print(f"{args.devices} devices (-n {args.devices}): {pool:6.2f} s")
             ratio = one / pool
             verdict = "PASS" if ratio >= TARGET_RATIO else "FAIL"
             print(f"speed-up {ratio:4.2f}x   target >= {TARGET_RATIO:g}x   {verdict}")
-            # For context: the fixed cost of a session (start-up, collection, device
-            # connection, shutdown), from the same agenda with idle jobs of 0 s, and the
-            # speed-up of the jobs themselves once that is taken off.
-            (directory / "agenda.yaml").write_text(
-                f"config: {{iterations: {args.jobs}}}\n"
-                "workloads:\n  - {name: idle, params: {duration: 0}}\n")
-            one_fixed = timed_run(directory, serials[:1], server.port)
-            pool_fixed = timed_run(directory, serials, server.port)
+
+            plain = measure(serials[:1], xdist=False)
+            print(f"1 device without xdist: {plain:6.2f} s; speed-up of the pool over it "
+                  f"{plain / pool:4.2f}x")
+
+            write_agenda(directory, args.jobs, 0)
+            one_fixed = measure(serials[:1])
+            pool_fixed = measure(serials)
             steady = (one - one_fixed) / max(pool - pool_fixed, 1e-9)
             print(f"fixed cost of a session with 0 s jobs: {one_fixed:.2f} s (-n 1), "
                   f"{pool_fixed:.2f} s (-n {args.devices}); speed-up of the jobs without it: "
                   f"{steady:4.2f}x")
+
+            write_sleep_tests(directory, args.jobs, args.duration)
+            sleep_argv = [sys.executable, "-m", "pytest", "test_sleep.py", "-q", "-p",
+                          "no:cacheprovider", "-p", "no:randomly", "-p", "no:wa", "-n"]
+            xdist_one = median_of(args.repeat,
+                                  lambda: timed([*sleep_argv, "1"], directory, env))
+            xdist_pool = median_of(args.repeat, lambda: timed(
+                [*sleep_argv, str(args.devices)], directory, env))
+            print(f"pytest-xdist alone, {args.jobs} tests of time.sleep({args.duration:g}): "
+                  f"{xdist_one:.2f} s (-n 1), {xdist_pool:.2f} s (-n {args.devices}): "
+                  f"{xdist_one / xdist_pool:4.2f}x")
     except RuntimeError as exc:
         print(f"could not measure: {exc}")
         return 2

@@ -47,18 +47,16 @@ class Registry:
 
 @functools.cache
 def _declared_entry_points() -> dict[str, list[metadata.EntryPoint]]:
-    """Our groups' entry points, from one scan of the installed distributions."""
-    found: dict[str, list[metadata.EntryPoint]] = {WORKLOAD_GROUP: [], INSTRUMENT_GROUP: []}
-    seen: set[str] = set()
-    for distribution in metadata.distributions():
-        name = distribution.metadata["Name"] or ""
-        if name in seen:  # the same distribution found twice on sys.path
-            continue
-        seen.add(name)
-        for entry in distribution.entry_points:
-            if entry.group in found:
-                found[entry.group].append(entry)
-    return found
+    """Our groups' entry points, from one scan of the installed distributions.
+
+    ``metadata.entry_points`` reads only each distribution's entry_points.txt
+    and drops a distribution found twice on sys.path; asking every
+    distribution for its name instead parses all their METADATA files, which
+    cost ~20 ms in every process (each xdist worker included).
+    """
+    declared = metadata.entry_points()
+    return {group: list(declared.select(group=group))
+            for group in (WORKLOAD_GROUP, INSTRUMENT_GROUP)}
 
 
 @functools.cache

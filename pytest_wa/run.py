@@ -131,13 +131,18 @@ class RunContext:
         """Reboot policy and runtime parameters: per-job work every run does.
 
         The reboot plugin's job_start is tryfirst, so a reboot comes before the
-        runtime parameters are applied.
+        runtime parameters are applied. The runtime-parameter machinery is
+        imported only when some planned job has runtime parameters: it is a
+        fifth of the plugin's import time, paid again by every xdist worker.
         """
         from .reboot import RebootPolicyPlugin
-        from .runtime.plugin import RuntimeParametersPlugin
 
-        for name, plugin in (("pytest-wa-reboot", RebootPolicyPlugin(self)),
-                             ("pytest-wa-runtime", RuntimeParametersPlugin(self))):
+        plugins: list[tuple[str, Any]] = [("pytest-wa-reboot", RebootPolicyPlugin(self))]
+        if self.plan is not None and any(p.job.spec.runtime_parameters for p in self.plan.jobs):
+            from .runtime.plugin import RuntimeParametersPlugin
+
+            plugins.append(("pytest-wa-runtime", RuntimeParametersPlugin(self)))
+        for name, plugin in plugins:
             self.config.pluginmanager.register(plugin, name)
             self._execution_plugins.append(plugin)
 

@@ -245,14 +245,21 @@ def test_matrix_needs_a_pool(pytester) -> None:
     result.stderr.fnmatch_lines(["*--wa-matrix needs a pool*"])
 
 
-def test_a_crashed_worker_fails_its_job_and_the_rest_run(pytester) -> None:
+@pytest.mark.parametrize("slow_worker", [False, True], ids=["together", "other-still-starting"])
+def test_a_crashed_worker_fails_its_job_and_the_rest_run(pytester, slow_worker) -> None:
+    """Also when the crash comes before the other worker is even ready (it reports
+    ready at session start): the jobs left wait for it and the crashed one's replacement."""
     agenda(pytester, 6, "true")
-    pytester.makeconftest("""
-        import os
+    pytester.makeconftest(f"""
+        import os, time
 
         def pytest_wa_job_start(job):
             if job.iteration == 3:
                 os._exit(3)
+
+        def pytest_configure(config):
+            if {slow_worker} and os.environ.get("PYTEST_XDIST_WORKER") == "gw1":
+                time.sleep(1.5)
     """)
     pytester.makefile(".yaml", lab="devices:\n  a: {kind: local}\n  b: {kind: local}\n")
     result = run(pytester, "agenda.yaml", "-n", "2", "--wa-config=lab.yaml", "--wa-device=a,b")
@@ -263,3 +270,90 @@ def test_a_crashed_worker_fails_its_job_and_the_rest_run(pytester) -> None:
     crashed = RunOutput(output).job("wk", 3)
     assert crashed.status.name == "FAILED"
     assert "worker crashed: worker 'gw" in crashed.events[-1].message
+
+
+LAB = "devices:\n  a: {kind: local}\n  b: {kind: local}\n  c: {kind: local}\n"
+
+
+def job_spans(directory: Path) -> dict[str, list[tuple[Any, Any]]]:
+    """Each device's (start, end) job times, from the jobs' result.json."""
+    spans: dict[str, list[tuple[Any, Any]]] = defaultdict(list)
+    for result in job_results(directory):
+        metadata = result["metadata"]
+        spans[metadata["device"]].append((decode_time(metadata["start_time"]),
+                                          decode_time(metadata["end_time"])))
+    return spans
+
+
+def test_fewer_jobs_than_devices_run_side_by_side(pytester) -> None:
+    """Two jobs on three devices: dealt one each, not both to the first worker ready."""
+    agenda(pytester, 2, "sleep 1")
+    pytester.makefile(".yaml", lab=LAB)
+    result = run(pytester, "agenda.yaml", "-n", "3", "--wa-config=lab.yaml", "--wa-device=a,b,c")
+    result.assert_outcomes(passed=2)
+    spans = job_spans(pytester.path / "wa_output")
+    assert len(spans) == 2, spans  # two devices, one job each
+    (first,), (second,) = spans.values()
+    assert first[0] < second[1] and second[0] < first[1]  # at the same time
+
+
+def test_a_worker_starts_jobs_before_the_others_have_collected(pytester) -> None:
+    """With jobs enough for everyone, a worker does not wait for a slow one's collection;
+    the slow one still gets a share when it is ready."""
+    agenda(pytester, 30, "sleep 0.2")
+    pytester.makefile(".yaml", lab=LAB)
+    pytester.makeconftest("""
+        import os, time
+        from pathlib import Path
+
+        import pytest
+
+        @pytest.hookimpl(tryfirst=True)  # before xdist sends the collection to the controller
+        def pytest_collection_finish(session):
+            if os.environ.get("PYTEST_XDIST_WORKER") == "gw2":
+                time.sleep(1.5)
+                Path("gw2-collected").write_text(repr(time.time()))
+    """)
+    result = run(pytester, "agenda.yaml", "-n", "3", "--wa-config=lab.yaml", "--wa-device=a,b,c")
+    result.assert_outcomes(passed=30)
+    spans = job_spans(pytester.path / "wa_output")
+    slow_collected = float((pytester.path / "gw2-collected").read_text())
+    first_start = min(start for intervals in spans.values() for start, _ in intervals)
+    assert first_start.timestamp() < slow_collected
+    assert len(spans) == 3 and check_one_job_at_a_time(
+        job_results(pytester.path / "wa_output")) == {d: len(v) for d, v in spans.items()}
+
+
+def test_workers_that_collect_different_jobs_stop_the_run(pytester) -> None:
+    """gw1 drops a job; the others wait until it has collected, so whichever comes first,
+    the difference is seen while most jobs are still to be handed out."""
+    agenda(pytester, 12, "sleep 0.3")
+    pytester.makefile(".yaml", lab=LAB)
+    pytester.makeconftest("""
+        import os, time
+        from pathlib import Path
+
+        import pytest
+
+        def pytest_collection_modifyitems(items):
+            if os.environ.get("PYTEST_XDIST_WORKER") == "gw1":
+                del items[-1]
+
+        @pytest.hookimpl(tryfirst=True)  # before xdist sends the collection to the controller
+        def pytest_collection_finish(session):
+            marker = Path("gw1-collected")
+            if os.environ.get("PYTEST_XDIST_WORKER") == "gw1":
+                marker.touch()
+            deadline = time.monotonic() + 30
+            while not marker.exists() and time.monotonic() < deadline:
+                time.sleep(0.05)
+    """)
+    result = run(pytester, "agenda.yaml", "-n", "3", "--wa-config=lab.yaml", "--wa-device=a,b,c")
+    assert result.ret != 0
+    result.stdout.fnmatch_lines(["*Different tests were collected between gw*"])
+    jobs = json.loads((pytester.path / "wa_output" / ".run_state.json").read_text())["jobs"]
+    keys = Counter((job["id"], job["iteration"]) for job in jobs)
+    assert len(keys) in (11, 12) and set(keys.values()) == {1}  # the first collection's plan
+    ran = [job for job in jobs if job["status"] == "OK(7)"]
+    assert len(ran) <= 3 * 3  # what the workers held then (HOLD each), nothing more
+    assert {job["status"] for job in jobs if job not in ran} == {"SKIPPED(11)"}

@@ -5,7 +5,8 @@ whose output id is ``<device>.<job id>`` (so directories, ``.run_state.json``
 entries and ``results.csv`` rows stay apart). A device name is used as it is
 when it is a plain word; other characters (``adb:SERIAL``, ``ssh://...``)
 become ``_``. The scheduler sends each device's items to the worker that has
-that device, all at once: there is no sharing out, and a lost device's
+that device, all at once, as soon as that worker has collected (the others
+need not have): there is no sharing out, and a lost device's
 remaining jobs are SKIPPED (they belong to that device).
 """
 
@@ -19,7 +20,7 @@ from typing import Any
 import pytest
 
 from ..agenda.spec import Job
-from .scheduler import ScheduleOnce
+from .scheduler import StartAsCollected
 
 _ID = re.compile(r"\[(?P<device>.+)-(?P<iteration>\d+)\]$")
 
@@ -54,29 +55,39 @@ def item_device(nodeid: str) -> str | None:
     return match.group("device") if match else None
 
 
-class MatrixScheduling(ScheduleOnce):
-    """Each device's items to its worker, all at once; nothing moves between workers."""
+class MatrixScheduling(StartAsCollected):
+    """Each device's items to its worker, all at once, as soon as that worker has
+    collected; nothing moves between workers."""
 
-    def schedule(self) -> None:
-        if self._scheduled or not self._take_collection():
-            return
-        collection: list[str] = self.collection
-        nodes = self.nodes
-        by_device = {device_slug(node.workerinput["wa_device"]): node for node in nodes}
-        plan: dict[Any, list[int]] = {node: [] for node in nodes}
-        for index, nodeid in enumerate(collection):
-            device = item_device(nodeid)
-            node = by_device.get(device or "") or nodes[index % len(nodes)]
-            plan[node].append(index)
-        for node, indices in plan.items():
+    def __init__(self, config: Any, log: Any = None) -> None:
+        super().__init__(config, log)
+        self.handed_out: set[str] = set()  # devices whose items went to a worker
+
+    def admit(self, nodes: list[Any]) -> None:
+        collection: list[str] = self.collection or []
+        for node in nodes:
+            device = device_slug(node.workerinput["wa_device"])
+            if device in self.handed_out:  # a replacement for a crashed worker: its
+                node.shutdown()            # device's remaining items are not run again
+                continue
+            self.handed_out.add(device)
+            indices = [i for i, nodeid in enumerate(collection) if item_device(nodeid) == device]
             if indices:
                 self.node2pending[node].extend(indices)
                 node.send_runtest_some(indices)
             node.shutdown()
-        self.pending[:] = []
 
     def check_schedule(self, node: Any, duration: float = 0) -> None:
-        return  # everything was sent at the start
+        return  # a worker gets its device's items when it is admitted
+
+    @property
+    def tests_finished(self) -> bool:
+        if not self.collection_is_completed:
+            return False
+        devices = {item_device(nodeid) for nodeid in self.collection or []}
+        if not self.aborted and not devices <= self.handed_out:
+            return False  # a worker that has not collected yet still has its jobs to run
+        return all(len(held) < 2 for held in self.node2pending.values())
 
     def remove_node(self, node: Any) -> str | None:
         """A worker that finished holds nothing; one that crashed: its item failed,
