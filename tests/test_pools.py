@@ -87,27 +87,32 @@ def test_a_pool_of_phones_shares_the_jobs_out(pytester, phones, subtests) -> Non
     check_wa3_reads_the_same(subtests, output)  # the merged Android run, with WA3's reader
 
 
-def test_a_phone_that_dies_mid_run_loses_no_job(pytester, phones) -> None:
+@pytest.mark.parametrize("dying", [1, 2], ids=["one-phone-dies", "two-phones-die"])
+def test_phones_that_die_mid_run_lose_no_job(pytester, phones, dying) -> None:
     agenda(pytester, 15, "sleep 1")
     pool = ",".join(f"adb:{phone.serial}" for phone in phones)
-    killer = threading.Timer(2.5, phones[1].kill)
-    killer.start()
+    dead_phones = phones[1:1 + dying]
+    killers = [threading.Timer(2.5, phone.kill) for phone in dead_phones]
+    for killer in killers:
+        killer.start()
     try:
         result = run(pytester, "agenda.yaml", "-n", "3", f"--wa-device={pool}",
                      "--wa-reboot-policy=never")
     finally:
-        killer.cancel()
+        for killer in killers:
+            killer.cancel()
     output = pytester.path / "wa_output"
     jobs = check_state_lists_every_job_once(output, 15)
     statuses = Counter(job["status"] for job in jobs)
-    assert statuses == {"OK(7)": 14, "FAILED(9)": 1}, result.stdout.str()
-    result.assert_outcomes(passed=14, failed=1)
-    dead = f"adb:{phones[1].serial}"
+    assert statuses == {"OK(7)": 15 - dying, "FAILED(9)": dying}, result.stdout.str()
+    result.assert_outcomes(passed=15 - dying, failed=dying)
+    dead = sorted(f"adb:{phone.serial}" for phone in dead_phones)
     failed = [r for r in job_results(output) if r["status"] == "FAILED(9)"]
-    assert [r["metadata"]["device"] for r in failed] == [dead]
+    assert sorted(r["metadata"]["device"] for r in failed) == dead  # the job each was running
     per_device = check_one_job_at_a_time(job_results(output))
-    assert per_device[dead] < 5  # the others took over its share
-    result.stdout.fnmatch_lines([f"*device {dead} lost*went to the other devices*"])
+    for device in dead:
+        assert per_device[device] < 5  # the others took over its share
+        result.stdout.fnmatch_lines([f"*device {device} lost*went to the other devices*"])
     assert RunOutput(output).status.name == "PARTIAL"
 
 
