@@ -13,7 +13,7 @@ the same agenda runs with ``-n 1`` on the first device, then with ``-n 4`` on
 the pool of all four, each a fresh ``python -m pytest`` process: what a user
 waits for, start-up included. Each is timed ``--repeat`` times and the median
 is kept. The ratio T(1 device) / T(pool) is printed against the target (>= 3.5x
-for 4 devices).
+for 4 devices; the same efficiency, 87.5%, for other pool sizes).
 
 Python's bytecode cache is on in the timed processes (PYTHONDONTWRITEBYTECODE
 is dropped from their environment) and one untimed run goes first, as on any
@@ -41,7 +41,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-TARGET_RATIO = 3.5
+#: Issue 6's target: 3.5x for 4 devices; other pool sizes get the same efficiency.
+TARGET_EFFICIENCY = 3.5 / 4
 
 
 def child_environment(adb_port: int) -> dict[str, str]:
@@ -122,8 +123,9 @@ def main() -> int:
             pool = measure(serials)
             print(f"{args.devices} devices (-n {args.devices}): {pool:6.2f} s")
             ratio = one / pool
-            verdict = "PASS" if ratio >= TARGET_RATIO else "FAIL"
-            print(f"speed-up {ratio:4.2f}x   target >= {TARGET_RATIO:g}x   {verdict}")
+            target = TARGET_EFFICIENCY * args.devices
+            verdict = "PASS" if ratio >= target else "FAIL"
+            print(f"speed-up {ratio:4.2f}x   target >= {target:.3g}x   {verdict}")
 
             plain = measure(serials[:1], xdist=False)
             print(f"1 device without xdist: {plain:6.2f} s; speed-up of the pool over it "

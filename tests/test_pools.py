@@ -362,3 +362,51 @@ def test_workers_that_collect_different_jobs_stop_the_run(pytester) -> None:
     ran = [job for job in jobs if job["status"] == "OK(7)"]
     assert len(ran) <= 3 * 3  # what the workers held then (HOLD each), nothing more
     assert {job["status"] for job in jobs if job not in ran} == {"SKIPPED(11)"}
+
+
+def test_a_pool_run_resumes_what_did_not_finish(pytester, subtests) -> None:
+    """--wa-resume with -n: only the jobs that did not finish OK run again, into the
+    same run; earlier attempts are kept and numbered on, nothing is merged twice."""
+    pytester.makefile(".yaml", agenda="""\
+        config: {iterations: 6, max_retries: 0}
+        workloads:
+          - id: m
+            name: command
+            params: {command: "echo speed=7", metrics: {speed: 'speed=(\\d+)'}}
+        """)
+    pytester.makefile(".yaml", lab=LAB)
+    pytester.makeconftest("""
+        from pathlib import Path
+
+        def pytest_wa_job_execute(job):
+            if job.iteration in (2, 5) and not Path("fixed").exists():
+                raise RuntimeError("the rig was not ready")
+    """)
+    pool = ("-n", "2", "--wa-config=lab.yaml", "--wa-device=a,b")
+    first = run(pytester, "agenda.yaml", *pool)
+    first.assert_outcomes(passed=4, failed=2)
+    output = pytester.path / "wa_output"
+    uuid = RunOutput(output).run_info.uuid
+    (pytester.path / "fixed").touch()
+
+    result = run(pytester, "agenda.yaml", *pool, "--wa-resume=wa_output")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*resuming the run in*wa_output*"])
+    jobs = check_state_lists_every_job_once(output, 6)
+    assert {job["iteration"]: (job["status"], job["retries"]) for job in jobs} == {
+        1: ("OK(7)", 0), 2: ("OK(7)", 1), 3: ("OK(7)", 0), 4: ("OK(7)", 0), 5: ("OK(7)", 1),
+        6: ("OK(7)", 0)}
+    run_output = RunOutput(output)
+    assert run_output.status.name == "OK" and run_output.run_info.uuid == uuid
+    assert sorted(path.name for path in (output / "__failed").iterdir()) == [
+        "m-command-2-attempt01", "m-command-5-attempt01"]
+    rows = (output / "results.csv").read_text().splitlines()
+    assert set(rows[1:]) == {f"m,command,{n},speed,7," for n in range(1, 7)}
+    artifacts = [artifact.name for artifact in run_output.artifacts]
+    assert len(artifacts) == len(set(artifacts)), artifacts  # worker logs listed once
+    assert [e.message for e in run_output.events].count("run resumed") == 1
+    check_wa3_reads_the_same(subtests, output)
+
+    again = run(pytester, "agenda.yaml", *pool, "--wa-resume=wa_output")
+    assert again.ret == pytest.ExitCode.NO_TESTS_COLLECTED  # nothing left to run
+    assert RunOutput(output).status.name == "OK"

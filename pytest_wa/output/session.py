@@ -57,7 +57,7 @@ def open_run_output(config: pytest.Config, plan: RunPlan, target: Any, device: s
     if _worker(config):
         from ..pool.worker import open_worker_output
 
-        directory = output_path(config)
+        directory = resume_path(config) or output_path(config)
         shared = RunWriter(directory)
 
         def write_shared() -> None:
@@ -70,7 +70,8 @@ def open_run_output(config: pytest.Config, plan: RunPlan, target: Any, device: s
             shared._copy_raw(plan.raw_files())
 
         return open_worker_output(config, directory, plan, nodeids or {}, write_shared,
-                                  target_info_pod(target), device), None
+                                  target_info_pod(target), device,
+                                  resumed=resume_path(config) is not None), None
     resumed = resume_path(config)
     if resumed is not None:
         return _resume(resumed, plan), f"resuming the run in {resumed}"

@@ -72,15 +72,19 @@ class PoolController:
     def pytest_xdist_node_collection_finished(self, node: Any, ids: Sequence[str]) -> None:
         if self.run is not None or not any(_is_agenda_id(i) for i in ids):
             return
-        if self.config.getoption("wa_resume"):
-            raise pytest.UsageError("pytest-wa: --wa-resume is not supported with "
-                                    "pytest-xdist (-n) yet: resume without -n")
-        from ..output.session import output_path
+        from ..output.reader import RunOutputError
+        from ..output.session import output_path, resume_path
         from .shared_run import SharedRun
 
-        run = SharedRun(self.config, output_path(self.config))
+        resumed = resume_path(self.config)
+        run = SharedRun(self.config, resumed or output_path(self.config))
         try:
-            run.open()
+            if resumed is not None:
+                run.resume()
+            else:
+                run.open()
+        except RunOutputError as exc:
+            raise pytest.UsageError(f"--wa-resume {resumed}: {exc}") from None
         except ConfigError as exc:
             raise pytest.UsageError(f"pytest-wa: {exc}") from None
         self.run = run

@@ -37,6 +37,7 @@ class SharedRun:
         self.by_nodeid: dict[str, JobEntry] = {}
         self.notes: list[str] = []
         self._crashed: dict[str, str] = {}
+        self._earlier_attempts: dict[tuple[str, int], int] = {}  # --wa-resume: per job
 
     def open(self) -> None:
         """Move a previous run aside (or refuse a non-run directory), start this one."""
@@ -59,6 +60,34 @@ class SharedRun:
         writer.status = JobStatus.RUNNING
         writer.write_state()
         writer.write_result()
+
+    def resume(self) -> None:
+        """Continue the run in this directory (``--wa-resume``): its jobs, results and
+        uuid are kept, as a single-device resume keeps them (output/writer.py)."""
+        from ..output.reader import RunOutput
+
+        previous = RunOutput(self.directory)
+        self._set_earlier_worker_files_aside()
+        self.writer.resume(previous, jobs=[], specs=[], raw_files=[])
+        for entry in self.writer.order:
+            ran_before = (self.directory / entry.directory_name).is_dir()
+            self._earlier_attempts[(entry.id, entry.iteration)] = entry.retries + ran_before
+        self.notes.append(f"resuming the run in {self.directory}")
+
+    def _set_earlier_worker_files_aside(self) -> None:
+        """The last session's per-worker files, already merged into result.json, go to
+        ``__workers/earlier-N/`` so that they are not merged twice."""
+        workers = self.directory / WORKERS_DIR
+        files = [path for path in workers.glob("*") if path.is_file()]
+        if not files:
+            return
+        number = 1
+        while (workers / f"earlier-{number}").exists():
+            number += 1
+        aside = workers / f"earlier-{number}"
+        aside.mkdir()
+        for path in files:
+            path.rename(aside / path.name)
 
     # --- the plan ---
 
@@ -101,7 +130,9 @@ class SharedRun:
             return
         if report.when != "teardown" or "wa_status" not in properties:
             return
-        entry.retries = int(str(properties.get("wa_retries", entry.retries)))
+        if "wa_retries" in properties:  # this session's retries, after the earlier attempts
+            entry.retries = self._earlier_attempts.get((entry.id, entry.iteration), 0) + \
+                int(str(properties["wa_retries"]))
         status = JobStatus.__members__.get(str(properties["wa_status"]), JobStatus.FAILED)
         if status == JobStatus.ABORTED:
             return
@@ -137,9 +168,11 @@ class SharedRun:
         """Unrun jobs SKIPPED (ABORTED if they were running), the run's status, status.txt."""
         self._load_plan()
         self._merge_worker_results()
+        known = {artifact.name for artifact in self.writer.result.artifacts}
         for path in sorted(self.directory.glob("run-*.log")):
-            self.writer.result.artifacts.append(
-                Artifact(path.stem, path.name, "log", "A pytest-xdist worker's run log."))
+            if path.stem not in known:  # a resumed run lists them already
+                self.writer.result.artifacts.append(
+                    Artifact(path.stem, path.name, "log", "A pytest-xdist worker's run log."))
         if interrupted:
             self.writer.result.events.append(Event("run interrupted"))
         run_name = self.writer.info.get("run_name")

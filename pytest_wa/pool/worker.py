@@ -81,9 +81,16 @@ class JobWriter(RunWriter):
 
 def open_worker_output(config: pytest.Config, directory: Path, plan: RunPlan,
                        nodeids: dict[int, str], write_shared: Callable[[], None],
-                       target_info: dict[str, Any], device: str) -> JobWriter:
+                       target_info: dict[str, Any], device: str, *,
+                       resumed: bool = False) -> JobWriter:
     """The worker's writer; at its ``open``: plan.json, the device's target info,
-    and the shared meta files if this worker is the first to get there."""
+    and the shared meta files if this worker is the first to get there (in a
+    resumed run they are the first session's, and stay).
+
+    Resuming (``--wa-resume``), the writer knows the earlier attempts of every
+    job, so that a job run again puts its earlier directory aside as
+    ``__failed/<job>-attemptNN`` with the next free number.
+    """
     meta = directory / "__meta"
 
     def prepare() -> None:
@@ -93,7 +100,21 @@ def open_worker_output(config: pytest.Config, directory: Path, plan: RunPlan,
             write_shared()
             write_json(meta / "target_info.json", target_info)
 
-    return JobWriter(directory, worker_id(config) or "gw0", prepare)
+    writer = JobWriter(directory, worker_id(config) or "gw0", prepare)
+    if resumed:
+        _know_earlier_attempts(writer)
+    return writer
+
+
+def _know_earlier_attempts(writer: JobWriter) -> None:
+    from ..output.reader import RunOutput
+    from ..output.writer import JobEntry
+
+    for job in RunOutput(writer.directory).jobs:
+        entry = JobEntry(job.id, job.label, job.iteration, job.status, job.retries)
+        entry.encode()
+        writer.entries[(job.id, job.iteration)] = entry
+        writer.order.append(entry)
 
 
 def write_plan(config: pytest.Config, directory: Path, plan: RunPlan,
