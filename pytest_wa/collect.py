@@ -284,16 +284,15 @@ def plan_and_resume(config: pytest.Config, items: list[pytest.Item]) -> None:
 
 def finished_jobs(config: pytest.Config) -> set[tuple[str, int]] | None:
     """(job id, iteration) of the jobs that passed in the run given to --wa-resume."""
-    from .output.reader import RunOutput, RunOutputError
-    from .output.session import resume_path
+    from .output.reader import RunOutputError
+    from .output.session import previous_run, resume_path
 
-    path = resume_path(config)
-    if path is None:
-        return None
     try:
-        previous = RunOutput(path)
+        previous = previous_run(config)
     except RunOutputError as exc:
-        raise pytest.UsageError(f"--wa-resume {path}: {exc}") from None
+        raise pytest.UsageError(f"--wa-resume {resume_path(config)}: {exc}") from None
+    if previous is None:
+        return None
     return {(job.id, job.iteration) for job in previous.jobs if job.status.passed}
 
 

@@ -7,6 +7,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pytest
+
 from ..agenda.spec import RunSettings
 from .atomic import write_json
 from .location import prepare_run_directory
@@ -14,9 +16,8 @@ from .meta import config_pod, spec_pod, target_info_pod
 from .writer import RunWriter
 
 if TYPE_CHECKING:
-    import pytest
-
     from .plan import RunPlan
+    from .reader import RunOutput
 
 
 def _version(distribution: str) -> str:
@@ -45,6 +46,22 @@ def resume_path(config: pytest.Config) -> Path | None:
     return Path(config.invocation_params.dir, given) if given else None
 
 
+_PREVIOUS_RUN = pytest.StashKey["RunOutput"]()
+
+
+def previous_run(config: pytest.Config) -> RunOutput | None:
+    """The run given to --wa-resume, read once per process: collection leaves out its
+    finished jobs and the output continues it (every job's result.json is read)."""
+    path = resume_path(config)
+    if path is None:
+        return None
+    if _PREVIOUS_RUN not in config.stash:
+        from .reader import RunOutput
+
+        config.stash[_PREVIOUS_RUN] = RunOutput(path)  # RunOutputError if it is no run
+    return config.stash[_PREVIOUS_RUN]
+
+
 def open_run_output(config: pytest.Config, plan: RunPlan, target: Any, device: str,
                     instruments: dict[str, dict[str, Any]], settings: RunSettings | None = None,
                     nodeids: dict[int, str] | None = None) -> tuple[RunWriter, str | None]:
@@ -54,10 +71,11 @@ def open_run_output(config: pytest.Config, plan: RunPlan, target: Any, device: s
     only its jobs and the meta files (pytest_wa/pool/worker.py).
     """
     settings = settings or plan.first_settings() or RunSettings()
+    resumed = resume_path(config)
     if _worker(config):
         from ..pool.worker import open_worker_output
 
-        directory = resume_path(config) or output_path(config)
+        directory = resumed or output_path(config)
         shared = RunWriter(directory)
 
         def write_shared() -> None:
@@ -71,10 +89,9 @@ def open_run_output(config: pytest.Config, plan: RunPlan, target: Any, device: s
 
         return open_worker_output(config, directory, plan, nodeids or {}, write_shared,
                                   target_info_pod(target), device,
-                                  resumed=resume_path(config) is not None), None
-    resumed = resume_path(config)
+                                  previous=previous_run(config)), None
     if resumed is not None:
-        return _resume(resumed, plan), f"resuming the run in {resumed}"
+        return _resume(config, resumed, plan), f"resuming the run in {resumed}"
     directory = output_path(config)
     note = prepare_run_directory(directory, force=bool(config.getoption("wa_force")))
     writer = RunWriter(directory)
@@ -107,11 +124,11 @@ def _device_config(config: pytest.Config, device: str) -> dict[str, Any]:
     return {"kind": entry.kind, **entry.public_settings()}
 
 
-def _resume(directory: Path, plan: RunPlan) -> RunWriter:
-    from .reader import RunOutput
-
+def _resume(config: pytest.Config, directory: Path, plan: RunPlan) -> RunWriter:
+    previous = previous_run(config)
+    assert previous is not None  # --wa-resume was given (usually read already at collection)
     writer = RunWriter(directory)
-    writer.resume(RunOutput(directory),
+    writer.resume(previous,
                   jobs=[(p.output_id, p.job.spec.label, p.job.iteration) for p in plan.jobs],
                   specs=[spec_pod(p.job.spec, p.output_id) for p in plan.jobs],
                   raw_files=plan.raw_files())

@@ -147,12 +147,7 @@ class RunWriter:
         self.info.update(end_time=None, duration=None)
         if previous.run_info.start_time is not None:
             self.started = previous.run_info.start_time
-        for job in previous.jobs:
-            entry = JobEntry(job.id, job.label, job.iteration, job.status, job.retries,
-                             job.timestamp or now(), events=[e.message for e in job.events])
-            entry.encode()
-            self.entries[(job.id, job.iteration)] = entry
-            self.order.append(entry)
+        self.adopt_jobs(previous.jobs)
         for job_id, label, iteration in jobs:
             self._entry(job_id, label, iteration)
         known = {spec.get("id") for spec in previous.job_specs}
@@ -167,6 +162,16 @@ class RunWriter:
         self.status = JobStatus.RUNNING
         self.write_state()
         self.write_result()
+
+    def adopt_jobs(self, jobs: Iterable[Any]) -> None:
+        """Take the jobs of the run being continued (the reader's JobOutputs) with their
+        status, retries and events, so that a job run again gets the next attempt number."""
+        for job in jobs:
+            entry = JobEntry(job.id, job.label, job.iteration, job.status, job.retries,
+                             job.timestamp or now(), events=[e.message for e in job.events])
+            entry.encode()
+            self.entries[(job.id, job.iteration)] = entry
+            self.order.append(entry)
 
     def _copy_raw(self, files: Iterable[str]) -> None:
         taken: set[str] = set()

@@ -29,6 +29,7 @@ from .shared_run import PLAN_FILE, WORKERS_DIR
 
 if TYPE_CHECKING:
     from ..output.plan import RunPlan
+    from ..output.reader import RunOutput
     from ..run import RunContext
 
 
@@ -82,14 +83,15 @@ class JobWriter(RunWriter):
 def open_worker_output(config: pytest.Config, directory: Path, plan: RunPlan,
                        nodeids: dict[int, str], write_shared: Callable[[], None],
                        target_info: dict[str, Any], device: str, *,
-                       resumed: bool = False) -> JobWriter:
+                       previous: RunOutput | None = None) -> JobWriter:
     """The worker's writer; at its ``open``: plan.json, the device's target info,
     and the shared meta files if this worker is the first to get there (in a
     resumed run they are the first session's, and stay).
 
-    Resuming (``--wa-resume``), the writer knows the earlier attempts of every
-    job, so that a job run again puts its earlier directory aside as
-    ``__failed/<job>-attemptNN`` with the next free number.
+    Resuming (``--wa-resume``, ``previous`` is the run continued), the writer
+    knows the earlier attempts of every job, so that a job run again puts its
+    earlier directory aside as ``__failed/<job>-attemptNN`` with the next free
+    number.
     """
     meta = directory / "__meta"
 
@@ -101,20 +103,9 @@ def open_worker_output(config: pytest.Config, directory: Path, plan: RunPlan,
             write_json(meta / "target_info.json", target_info)
 
     writer = JobWriter(directory, worker_id(config) or "gw0", prepare)
-    if resumed:
-        _know_earlier_attempts(writer)
+    if previous is not None:
+        writer.adopt_jobs(previous.jobs)
     return writer
-
-
-def _know_earlier_attempts(writer: JobWriter) -> None:
-    from ..output.reader import RunOutput
-    from ..output.writer import JobEntry
-
-    for job in RunOutput(writer.directory).jobs:
-        entry = JobEntry(job.id, job.label, job.iteration, job.status, job.retries)
-        entry.encode()
-        writer.entries[(job.id, job.iteration)] = entry
-        writer.order.append(entry)
 
 
 def write_plan(config: pytest.Config, directory: Path, plan: RunPlan,
