@@ -61,17 +61,21 @@ class MatrixScheduling(StartAsCollected):
 
     def __init__(self, config: Any, log: Any = None) -> None:
         super().__init__(config, log)
+        self.by_device: dict[str, list[int]] = {}  # each device's item indices
         self.handed_out: set[str] = set()  # devices whose items went to a worker
 
+    def begin(self) -> None:
+        for index, nodeid in enumerate(self.collection or []):
+            self.by_device.setdefault(item_device(nodeid) or "", []).append(index)
+
     def admit(self, nodes: list[Any]) -> None:
-        collection: list[str] = self.collection or []
         for node in nodes:
             device = device_slug(node.workerinput["wa_device"])
             if device in self.handed_out:  # a replacement for a crashed worker: its
                 node.shutdown()            # device's remaining items are not run again
                 continue
             self.handed_out.add(device)
-            indices = [i for i, nodeid in enumerate(collection) if item_device(nodeid) == device]
+            indices = self.by_device.get(device, [])
             if indices:
                 self.node2pending[node].extend(indices)
                 node.send_runtest_some(indices)
@@ -84,8 +88,7 @@ class MatrixScheduling(StartAsCollected):
     def tests_finished(self) -> bool:
         if not self.collection_is_completed:
             return False
-        devices = {item_device(nodeid) for nodeid in self.collection or []}
-        if not self.aborted and not devices <= self.handed_out:
+        if not self.aborted and not self.by_device.keys() <= self.handed_out:
             return False  # a worker that has not collected yet still has its jobs to run
         return all(len(held) < 2 for held in self.node2pending.values())
 
