@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import TargetError, close_matches
 from ..parameters import ParameterValueError, integer, shown, string, type_name
-from .facts import CpuFacts, DeviceFacts, ScopeError, cpu_range, parse_cpu_list
+from .facts import CpuFacts, DeviceFacts, cpu_range, parse_cpu_list
 from .given import Choice, Given, Problems, located, resolve
 from .probe import read_files
 
@@ -84,10 +84,8 @@ def _entries(given: Given, facts: DeviceFacts, online: dict[int, bool], problems
         problems.add(given, f"the device has no cpufreq ({facts.cpu_root}/cpu*/cpufreq "
                             "could not be read)")
         return []
-    try:
-        cpus = facts.scope_cpus(given.name.scope)
-    except ScopeError as exc:
-        problems.add(given, str(exc))
+    cpus = facts.given_cpus(given, problems)
+    if cpus is None:
         return []
     domains = sorted({facts.domain(cpu) for cpu in cpus})
     live = [domain for domain in domains if any(online.get(cpu) for cpu in domain)]

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import close_matches
 from ..parameters import shown, type_name
-from .facts import DeviceFacts, ScopeError, cpu_range
+from .facts import DeviceFacts, cpu_range
 from .given import Given, Problems, resolve
 from .names import CPU
 from .probe import read_files
@@ -59,10 +59,8 @@ def _entries(given: Given, facts: DeviceFacts, online: dict[int, bool], problems
         problems.add(given, f"the device has no cpuidle states ({facts.cpu_root}/cpu*/cpuidle/"
                             "state*/name could not be read)")
         return []
-    try:
-        cpus = facts.scope_cpus(given.name.scope)
-    except ScopeError as exc:
-        problems.add(given, str(exc))
+    cpus = facts.given_cpus(given, problems)
+    if cpus is None:
         return []
     names = _names(given.value)
     if names is None:

@@ -13,8 +13,12 @@ together, so settings are applied once per domain.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .names import CPU_SCOPE
+
+if TYPE_CHECKING:
+    from .given import Given, Problems
 
 CPU_ROOT = "/sys/devices/system/cpu"
 CPUINFO = "/proc/cpuinfo"
@@ -128,6 +132,15 @@ class DeviceFacts:
 
     def domain(self, cpu: int) -> tuple[int, ...]:
         return self.cpus[cpu].domain or (cpu,)
+
+    def given_cpus(self, given: Given, problems: Problems) -> tuple[int, ...] | None:
+        """The CPUs a given parameter's scope names; None, with the reason added to
+        ``problems``, if the device has none."""
+        try:
+            return self.scope_cpus(given.name.scope)
+        except ScopeError as exc:
+            problems.add(given, str(exc))
+            return None
 
     def scope_cpus(self, scope: str | None) -> tuple[int, ...]:
         """The CPUs a scope names; ScopeError says why none."""
