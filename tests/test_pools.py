@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
+import time
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
@@ -406,4 +411,47 @@ def test_a_pool_run_resumes_what_did_not_finish(pytester, subtests) -> None:
 
     again = run(pytester, "agenda.yaml", *pool, "--wa-resume=wa_output")
     assert again.ret == pytest.ExitCode.NO_TESTS_COLLECTED  # nothing left to run
+    assert RunOutput(output).status.name == "OK"
+
+
+def test_ctrl_c_on_a_pool_run_keeps_every_finished_job_and_resume_runs_the_rest(
+        pytester) -> None:
+    """Ctrl-C reaches the controller and every worker (one process group, as from a
+    terminal): finished jobs stay OK on disk, the ones running are ABORTED, the rest
+    SKIPPED, the run is closed; --wa-resume then runs what is left."""
+    agenda(pytester, 12, "sleep 0.3")
+    pytester.makefile(".yaml", lab=LAB)
+    pytester.makeconftest("""
+        from pathlib import Path
+
+        def pytest_wa_job_end(job):
+            Path(f"ended-{job.iteration}").touch()
+    """)
+    pool = ["-n", "2", "--wa-config=lab.yaml", "--wa-device=a,b"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:randomly",
+         "agenda.yaml", *pool], cwd=pytester.path, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while len(list(pytester.path.glob("ended-*"))) < 4:
+        assert process.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGINT)
+    text, _ = process.communicate(timeout=60)
+    assert process.returncode == pytest.ExitCode.INTERRUPTED, text
+    output = pytester.path / "wa_output"
+    jobs = check_state_lists_every_job_once(output, 12)
+    statuses = Counter(job["status"] for job in jobs)
+    assert statuses["OK(7)"] >= 4 and "NEW(1)" not in statuses, statuses
+    assert set(statuses) <= {"OK(7)", "ABORTED(10)", "SKIPPED(11)"}, statuses
+    for result in job_results(output):
+        if result["status"] == "OK(7)":
+            assert result["metadata"]["device"] in {"a", "b"}
+    assert (output / "status.txt").is_file()
+    assert "run interrupted" in [e.message for e in RunOutput(output).events]
+
+    result = run(pytester, "agenda.yaml", *pool, "--wa-resume=wa_output")
+    result.assert_outcomes(passed=12 - statuses["OK(7)"])
+    assert Counter(job["status"] for job in
+                   check_state_lists_every_job_once(output, 12)) == {"OK(7)": 12}
     assert RunOutput(output).status.name == "OK"
