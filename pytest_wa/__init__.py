@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from .errors import (
+from .instruments.base import Instrument, Priority
+from .model.errors import (
     AgendaError,
     CommandError,
     CommandTimeoutError,
@@ -18,10 +19,9 @@ from .errors import (
     TargetTransientError,
     WorkloadError,
 )
-from .instruments.base import Instrument, Priority
-from .parameters import Parameter
-from .results import Artifact, Event, Metric
-from .status import JobStatus
+from .model.parameters import Parameter
+from .model.results import Artifact, Event, Metric
+from .model.status import JobStatus
 from .workloads.base import Workload
 
 __version__ = "0.1.0"

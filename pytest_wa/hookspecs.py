@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from .job import JobContext
-    from .registry import Registry
-    from .run import RunContext
+    from .engine.run import RunContext
+    from .plugins.context import JobContext
+    from .plugins.registry import Registry
     from .targets.base import Target
 
 hookspec = pytest.hookspec

@@ -7,7 +7,6 @@ fixture is used.
 
 from __future__ import annotations
 
-import re
 import sys
 from typing import Any
 
@@ -71,74 +70,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    from .core import CoreStages
-    from .report import StatusReporter
+    from .engine.stages import CoreStages
+    from .pool import configure_pool
+    from .session.report import StatusReporter
 
     config.pluginmanager.register(CoreStages(), "pytest-wa-core")
     config.pluginmanager.register(StatusReporter(config), "pytest-wa-reporter")
     config.addinivalue_line("markers", "wa_job: a pytest-wa job iteration")
-    _configure_xdist_controller(config)
-
-
-def _configure_xdist_controller(config: pytest.Config) -> None:
-    """On the xdist controller: pool checks, and the plugin that owns the run's files.
-
-    Cheap when pytest-xdist is off: one option look-up (and none of pool/).
-    """
-    if getattr(config, "workerinput", None) is not None:
-        return
-    if config.getoption("wa_device", None) or config.getoption("wa_matrix", False):
-        from .pool.devices import check_pool
-
-        check_pool(config)
-    if config.getoption("dist", "no") != "no" and config.getoption("tx", None):
-        from .pool.controller import PoolController
-
-        config.pluginmanager.register(PoolController(config), "pytest-wa-pool")
+    configure_pool(config)
 
 
 def pytest_cmdline_main(config: pytest.Config) -> int | None:
     if config.getoption("wa_list") or config.getoption("wa_show"):
-        from .catalog_view import show_catalog
+        from .session.listing import show_catalog
 
         return show_catalog(config)
     return None
-
-
-# A top-level workloads/sections key (or a likely misspelling of one, so that the
-# typo is reported rather than the file silently ignored), or a flow mapping.
-_AGENDA_MARKER = re.compile(rb"^(?:workloads?|sections?|work_loads)\s*:|^\{", re.MULTILINE)
-
-
-_SCAN_CHUNK = 1024 * 1024
-_SCAN_LIMIT = 64 * 1024 * 1024  # the largest agenda pytest-wa loads
-
-
-def looks_like_agenda(path: str) -> bool:
-    """Cheap test (no YAML parse) for a top-level 'workloads:' or 'sections:' key.
-
-    Reads in chunks and stops at the first match, so a large YAML data file in
-    an ordinary test suite costs little memory; past the agenda size limit it
-    cannot be an agenda.
-    """
-    tail = b"\n"  # the text scanned always starts at a line start ("\n") or mid-line ("\0")
-    try:
-        with open(path, "rb") as handle:
-            for _ in range(_SCAN_LIMIT // _SCAN_CHUNK):
-                chunk = handle.read(_SCAN_CHUNK)
-                if not chunk:
-                    return False
-                text = tail + chunk
-                if _AGENDA_MARKER.search(text):
-                    return True
-                # A key split across chunks starts in a short unfinished last line; a
-                # long one is replaced by a byte that keeps '^' from matching mid-line.
-                newline = text.rfind(b"\n")
-                last = text[newline:] if newline >= 0 else text
-                tail = last if len(last) <= 64 else b"\0"
-    except OSError:
-        return False
-    return False
 
 
 def pytest_ignore_collect(collection_path: Any, config: pytest.Config) -> bool | None:
@@ -151,20 +98,31 @@ def pytest_ignore_collect(collection_path: Any, config: pytest.Config) -> bool |
 def pytest_collect_file(file_path: Any, parent: pytest.Collector) -> pytest.Collector | None:
     if file_path.suffix not in (".yaml", ".yml"):
         return None
+    from .session.detect import looks_like_agenda
+
     if looks_like_agenda(str(file_path)) or parent.session.isinitpath(file_path):
-        from .collect import AgendaFile
+        from .session.items import AgendaFile
 
         return AgendaFile.from_parent(parent, path=file_path)
     return None
+
+
+def _collected_agendas() -> bool:
+    """Whether any agenda was collected (no YAML file was looked at, no job item)."""
+    return _ITEMS_MODULE in sys.modules
+
+
+_ITEMS_MODULE = f"{__package__}.session.items"
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
                                   items: list[pytest.Item]) -> None:
     """Before any selection: the run plan (stable output ids), then --wa-resume."""
-    collect = sys.modules.get(f"{__package__}.collect")
-    if collect is not None:
-        collect.plan_and_resume(config, items)
+    if _collected_agendas():
+        from .session.collection import plan_and_resume
+
+        plan_and_resume(config, items)
         config.stash[_PLANNED] = True
 
 
@@ -184,77 +142,30 @@ def _will_run(session: pytest.Session) -> bool:
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    collect = sys.modules.get(f"{__package__}.collect")
-    if collect is None:  # no YAML file was looked at, so there is no job item
-        return
-    jobs = [item for item in session.items if isinstance(item, collect.JobItem)]
-    if jobs:
-        from .runstate import get_run
+    if _collected_agendas():
+        from .session.collection import prepare_run
 
-        run = get_run(session.config)
-        run.nodeids = {id(item.job): item.nodeid for item in jobs}
-        if run.plan is not None:
-            run.plan.keep(item.job for item in jobs)
-        for item in jobs:
-            for name in item.spec.augmentations:
-                cls = item.catalog.instrument(name)
-                run.plan_instrument(cls.name, cls, item.agenda.plugin_configs.get(name, {}),
-                                    str(item.path.parent))
-        if _will_run(session):
-            # The device is had before the first job, so that an unknown name, an
-            # unreachable device or bad credentials is one line, not an error per job.
-            from .errors import InputError, TargetError
-
-            try:
-                run.start()
-            except (InputError, TargetError) as exc:
-                from .pool.worker import in_pool
-
-                if not in_pool(session.config):
-                    raise pytest.UsageError(f"pytest-wa: {exc}") from None
-                # A pool worker whose device cannot be had leaves at its first job,
-                # and the other devices run the jobs (pool/worker.py).
-                run.device_lost = str(exc)
+        prepare_run(session, _will_run(session))
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> bool | None:
-    """Job items run through retry.py: retries happen inside one protocol call."""
-    collect = sys.modules.get(f"{__package__}.collect")
-    if collect is None or not isinstance(item, collect.JobItem):
+    """Job items run through session/protocol.py: retries happen inside one protocol call."""
+    items = sys.modules.get(_ITEMS_MODULE)
+    if items is None or not isinstance(item, items.JobItem):
         return None
-    from .retry import run_job_item
-    from .runstate import get_run
+    from .session.protocol import run_protocol
 
-    run = get_run(item.config)
-    if run.device_lost is not None and not run.started:  # never had its device
-        from .pool.worker import leave_if_device_lost
-
-        leave_if_device_lost(run, "")
-    run.ensure_output()
-    done = run_job_item(item, nextitem)
-    if run.device_lost is not None:
-        from .pool.worker import leave_if_device_lost
-
-        leave_if_device_lost(run, item.nodeid)
-    return done
+    return run_protocol(item, nextitem)
 
 
 def pytest_report_collectionfinish(config: pytest.Config, items: list[pytest.Item]
                                    ) -> str | None:
-    collect = sys.modules.get(f"{__package__}.collect")
-    if collect is None:
+    if not _collected_agendas():
         return None
-    return collect.random_order_notice(config, items)
+    from .session.collection import random_order_notice
 
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_configure_node(node: Any) -> None:
-    """pytest-xdist: every worker orders jobs with the controller's random seed
-    (its device, in a pool, comes from pool/controller.py)."""
-    from .runstate import wa_seed
-
-    node.workerinput["wa_seed"] = wa_seed(node.config)
+    return random_order_notice(config, items)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -285,14 +196,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Any:
 def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -> Any:
     if report.when == "teardown" or not getattr(report, "user_properties", None):
         return None
-    from .report import teststatus
+    from .session.report import teststatus
 
     return teststatus(report)
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    from .runstate import existing_run
+    from .session.state import existing_run
 
     run = existing_run(session.config)
     if run is not None:
@@ -302,6 +213,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 @pytest.fixture(scope="session")
 def wa_target(request: pytest.FixtureRequest) -> Any:
     """The run's target (``--wa-device``), connected; shared with agenda jobs."""
-    from .collect import start_run
+    from .session.collection import start_run
 
     return start_run(request.config).target

@@ -16,9 +16,9 @@ import pytest
 
 from pytest_wa import Instrument, Parameter, Workload
 from pytest_wa.agenda import Agenda, JobSpec, load_agenda, order_jobs
-from pytest_wa.errors import AgendaError
-from pytest_wa.parameters import integer, list_of_strings, string
-from pytest_wa.registry import build_catalog
+from pytest_wa.model.errors import AgendaError
+from pytest_wa.model.parameters import integer, list_of_strings, string
+from pytest_wa.session.catalog import session_catalog as build_catalog
 
 
 class Probe(Workload):

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_wa.errors import (
+from pytest_wa.model.errors import (
     CommandError,
     CommandTimeoutError,
     TargetError,

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from pytest_wa.errors import CommandError, CommandTimeoutError, TargetError
+from pytest_wa.model.errors import CommandError, CommandTimeoutError, TargetError
 from pytest_wa.targets import Target
 from pytest_wa.targets.local import LocalTarget
 

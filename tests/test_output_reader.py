@@ -17,7 +17,9 @@ from typing import Any
 
 import pytest
 
-from pytest_wa.errors import WAError
+from pytest_wa.model.errors import WAError
+from pytest_wa.model.results import Artifact, Event, Metric
+from pytest_wa.model.status import JobStatus
 from pytest_wa.output.pods import (
     artifact_from_pod,
     artifact_pod,
@@ -33,8 +35,6 @@ from pytest_wa.output.pods import (
     result_pod,
 )
 from pytest_wa.output.reader import JobOutput, RunInfo, RunOutput, RunOutputError, discover
-from pytest_wa.results import Artifact, Event, Metric
-from pytest_wa.status import JobStatus
 
 UTC = datetime.timezone.utc
 

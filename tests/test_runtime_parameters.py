@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from pytest_wa import RunOutput
-from pytest_wa.errors import Location
+from pytest_wa.model.errors import Location
 from pytest_wa.runtime.facts import build_facts, parse_cpu_list, parse_cpuinfo
 from pytest_wa.runtime.journal import Journal
 from pytest_wa.runtime.names import ParsedName, UnknownName, UnsupportedName, parse_name

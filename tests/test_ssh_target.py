@@ -20,7 +20,7 @@ from pathlib import Path
 import paramiko
 import pytest
 
-from pytest_wa.errors import (
+from pytest_wa.model.errors import (
     CommandError,
     CommandTimeoutError,
     TargetError,
@@ -28,7 +28,7 @@ from pytest_wa.errors import (
 )
 from pytest_wa.targets import Target
 from pytest_wa.targets.ssh import SshTarget
-from pytest_wa.targets.ssh_session import ExecRefused, exec_command
+from pytest_wa.targets.ssh.session import ExecRefused, exec_command
 from pytest_wa.testing.ports import free_port
 from pytest_wa.testing.ssh_fixtures import unavailable
 from pytest_wa.testing.sshd import PasswordUser, SshServer

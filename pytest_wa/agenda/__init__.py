@@ -9,9 +9,9 @@ from __future__ import annotations
 import gc
 
 from .expand import Catalog, build_agenda
+from .includes import load_with_includes
 from .order import order_jobs
 from .spec import Agenda, Job, JobSpec, RunSettings
-from .yamlsource import load_with_includes
 
 
 def load_agenda(path: str, catalog: Catalog) -> Agenda:

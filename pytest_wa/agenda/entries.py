@@ -1,8 +1,8 @@
 """Read the raw entries of an agenda (config, workloads, sections) into checked fields.
 
 This is the "shallow" half of validation: key names, aliases and value types,
-each problem located at its key. Merging entries into job specs is
-``expand.py``'s job.
+each problem located at its key. Merging entries into job specs is the job
+of ``merging`` and ``jobspecs``.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import Location, Problem, close_matches
-from ..parameters import ParameterValueError, integer, shown, string, type_name
-from .yamlsource import LocatedDict, LocatedList
+from ..model.errors import Location, Problem, close_matches
+from ..model.parameters import ParameterValueError, integer, shown, string, type_name
+from .located import LocatedDict, LocatedList
 
 # WA3 JobSpec configuration points and their aliases.
 SPEC_FIELDS: dict[str, tuple[str, ...]] = {

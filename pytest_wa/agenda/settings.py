@@ -10,8 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import Location, close_matches
-from ..parameters import ParameterValueError, boolean, integer, number, string, type_name
+from ..model.errors import Location, close_matches
+from ..model.parameters import ParameterValueError, boolean, integer, number, string, type_name
 from .entries import ProblemList
 from .spec import (
     EXECUTION_ORDER_ALIASES,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import Location
+from ..model.errors import Location
 
 EXECUTION_ORDERS = ("by_iteration", "by_section", "by_workload", "random")
 EXECUTION_ORDER_ALIASES = {"by_spec": "by_workload", "classic": "by_workload"}
@@ -116,3 +116,11 @@ class Agenda:
     @property
     def job_count(self) -> int:
         return sum(spec.iterations for spec in self.specs)
+
+
+SpecKey = tuple[str, str]
+
+
+def spec_key(spec: JobSpec) -> SpecKey:
+    """Specs are told apart by agenda and job id (ids repeat across agendas)."""
+    return (spec.agenda, spec.id)

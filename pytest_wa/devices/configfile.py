@@ -25,8 +25,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..agenda.yamlsource import LocatedDict, LocatedList, load_yaml_file
-from ..errors import AgendaError, ConfigError, Location, Problem, close_matches
-from ..parameters import resolve_parameters
+from ..model.errors import AgendaError, ConfigError, Location, Problem, close_matches
+from ..model.parameters import resolve_parameters
 from .entry import DeviceEntry
 from .settings import BY_KIND, KIND_ALIASES, WA3_IGNORED
 
@@ -114,6 +114,7 @@ def _key_location(mapping: Any, key: Any, default: Location) -> Location:
 
 def _device_entry(name: str, body: Any, where: Location,
                   problems: list[Problem]) -> DeviceEntry | None:
+    """The device ``name`` defines, or None once its problems are added to ``problems``."""
     key = f"devices.{name}"
     if not name or any(c in name for c in "/:[] \t") or name in KIND_ALIASES:
         problems.append(Problem(where, key, "device names are words without '/', ':', spaces "
@@ -123,25 +124,10 @@ def _device_entry(name: str, body: Any, where: Location,
         problems.append(Problem(where, key, "expected a mapping with 'kind' and the "
                                             "connection settings"))
         return None
-    values = dict(body)
-    pasted = values.pop("device_config", None) or {}
-    if not isinstance(pasted, dict):
-        problems.append(Problem(_key_location(body, "device_config", where),
-                                f"{key}.device_config", "expected a mapping"))
-        pasted = {}
-    merged = {**pasted, **values}
-    locations = {k: _key_location(pasted, k, where) for k in pasted}
-    locations.update({k: _key_location(body, k, where) for k in values})
-    kind_word = merged.pop("kind", None)
-    if kind_word is None:
-        problems.append(Problem(where, key, "'kind' is missing: local, ssh or adb"))
-        return None
-    kind = KIND_ALIASES.get(str(kind_word).lower())
+    merged, locations = _with_pasted_device_config(body, key, where, problems)
+    kind = _device_kind(merged.pop("kind", None), locations.get("kind", where), key, where,
+                        problems)
     if kind is None:
-        problems.append(Problem(locations.get("kind", where), f"{key}.kind",
-                                f"unknown kind {kind_word!r}."
-                                f"{close_matches(kind_word, KIND_ALIASES)} "
-                                "Choose local, ssh or adb."))
         return None
     notes = tuple(f"{locations.get(k, where)}: {key}.{k}: WA3 setting, not used by pytest-wa"
                   for k in merged if k in WA3_IGNORED)
@@ -153,3 +139,32 @@ def _device_entry(name: str, body: Any, where: Location,
     if found:
         return None
     return DeviceEntry(name, kind, settings, where, notes)
+
+
+def _with_pasted_device_config(body: dict, key: str, where: Location, problems: list[Problem]
+                               ) -> tuple[dict[str, Any], dict[str, Location]]:
+    """The device's settings over a pasted WA3 ``device_config``, and where each was written."""
+    values = dict(body)
+    pasted = values.pop("device_config", None) or {}
+    if not isinstance(pasted, dict):
+        problems.append(Problem(_key_location(body, "device_config", where),
+                                f"{key}.device_config", "expected a mapping"))
+        pasted = {}
+    locations = {k: _key_location(pasted, k, where) for k in pasted}
+    locations.update({k: _key_location(body, k, where) for k in values})
+    return {**pasted, **values}, locations
+
+
+def _device_kind(kind_word: Any, kind_where: Location, key: str, where: Location,
+                 problems: list[Problem]) -> str | None:
+    """The kind ``kind_word`` names (an alias is accepted); None when missing or unknown."""
+    if kind_word is None:
+        problems.append(Problem(where, key, "'kind' is missing: local, ssh or adb"))
+        return None
+    kind = KIND_ALIASES.get(str(kind_word).lower())
+    if kind is None:
+        problems.append(Problem(kind_where, f"{key}.kind",
+                                f"unknown kind {kind_word!r}."
+                                f"{close_matches(kind_word, KIND_ALIASES)} "
+                                "Choose local, ssh or adb."))
+    return kind

@@ -5,10 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import Location
-from .settings import SECRET_KEYS
-
-REDACTED = "********"
+from ..model.errors import Location
+from ..model.secrets import masked
 
 
 @dataclass(frozen=True)
@@ -23,8 +21,7 @@ class DeviceEntry:
 
     def public_settings(self) -> dict[str, Any]:
         """The settings with secrets masked: what output files and logs may show."""
-        return {key: (REDACTED if key in SECRET_KEYS and value else value)
-                for key, value in self.settings.items() if value is not None}
+        return masked({key: value for key, value in self.settings.items() if value is not None})
 
     def __repr__(self) -> str:  # never show a password, even in a traceback
         return (f"DeviceEntry(name={self.name!r}, kind={self.kind!r}, "

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from ..errors import ConfigError
-from ..parameters import resolve_parameters
+from ..model.errors import ConfigError
+from ..model.parameters import resolve_parameters
 from .entry import DeviceEntry
 from .settings import BY_KIND
 

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from ..errors import ConfigError, Problem, close_matches
+from ..model.errors import ConfigError, Problem, close_matches
 from .configfile import load_device_file, load_pool_file
 from .entry import DeviceEntry
 from .inline import parse_inline

@@ -7,7 +7,7 @@ a pasted config works; any other unknown key is an error with suggestions.
 
 from __future__ import annotations
 
-from ..parameters import Parameter, boolean, integer, number, string
+from ..model.parameters import Parameter, boolean, integer, number, string
 
 KINDS = ("local", "ssh", "adb")
 
@@ -18,8 +18,6 @@ KIND_ALIASES = {
     "adb": "adb", "android": "adb", "generic_android": "adb",
 }
 
-# Values that must never reach output files, logs or junit-xml.
-SECRET_KEYS = frozenset({"password"})
 
 COMMON = (
     Parameter("working_directory", string, None,

@@ -19,4 +19,11 @@ def registration_order(instruments: Iterable[Any]) -> list[Any]:
     return sorted(instruments, key=lambda instrument: -int(getattr(instrument, "priority", 0)))
 
 
-__all__ = ["Instrument", "Priority", "registration_order"]
+def builtin_instruments() -> list[type]:
+    """The instruments pytest-wa ships (imported when a catalog is built, not before)."""
+    from .execution_time import ExecutionTime
+
+    return [ExecutionTime]
+
+
+__all__ = ["Instrument", "Priority", "builtin_instruments", "registration_order"]

@@ -15,7 +15,7 @@ import pytest
 from .base import Instrument, Priority
 
 if TYPE_CHECKING:
-    from ..job import JobContext
+    from ..plugins.context import JobContext
 
 
 class ExecutionTime(Instrument):

@@ -11,8 +11,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..errors import WAError
-from ..results import ARTIFACT_KINDS, Artifact
+from ..model.errors import WAError
+from ..model.results import ARTIFACT_KINDS, Artifact
 
 
 class ArtifactError(WAError):

@@ -13,7 +13,7 @@ import json
 import shutil
 from pathlib import Path
 
-from ..errors import ConfigError
+from ..model.errors import ConfigError
 
 
 def has_run_files(path: Path) -> bool:

@@ -12,7 +12,8 @@ import resource
 from typing import Any
 
 from ..agenda.spec import JobSpec, RunSettings
-from ..status import JobStatus
+from ..model.secrets import masked
+from ..model.status import JobStatus
 
 POD = {"_pod_version": 1, "_pod_serialization_version": 1}
 
@@ -39,11 +40,7 @@ def config_pod(settings: RunSettings, device: str, instruments: dict[str, dict[s
     ``device_config`` is the device's settings (secrets already masked); an
     agenda's own ``device_config`` is written under it with secrets masked too.
     """
-    from ..devices.entry import REDACTED
-    from ..devices.settings import SECRET_KEYS
-
-    written_device_config = {key: (REDACTED if key in SECRET_KEYS and value else value)
-                             for key, value in dict(settings.device_config).items()}
+    written_device_config = masked(settings.device_config)
     written_device_config.update(device_config or {})
     logging_pod = {**POD, "regular_format": "%(levelname)-8s %(message)s",
                    "verbose_format": "%(asctime)s %(levelname)-8s %(name)s: %(message)s",

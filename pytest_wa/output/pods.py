@@ -17,8 +17,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..results import ARTIFACT_KINDS, Artifact, Event, Metric, checked_number
-from ..status import JobStatus
+from ..model.results import ARTIFACT_KINDS, Artifact, Event, Metric, checked_number
+from ..model.status import JobStatus
 
 #: Pod versions WA3 3.3.1 writes and expects (see the format reference, section 2).
 POD_VERSION = 1

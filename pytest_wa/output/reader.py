@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import WAError
-from ..results import Artifact, Event, Metric
-from ..status import JobStatus
+from ..model.errors import WAError
+from ..model.results import Artifact, Event, Metric
+from ..model.status import JobStatus
 from .pods import (
     ResultData,
     decode_status,

@@ -8,8 +8,8 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ..results import Event, Metric
-from ..status import JobStatus
+from ..model.results import Event, Metric
+from ..model.status import JobStatus
 
 
 def csv_rows(job_id: str, label: str, iteration: int | str, metrics: Iterable[Metric]) -> str:

@@ -22,13 +22,13 @@ import json
 import shutil
 import textwrap
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..results import Artifact, Event, Metric
-from ..status import JobStatus
+from ..model.results import Artifact, Event, Metric
+from ..model.status import JobStatus
 from .atomic import append_record, write_atomic, write_json
 from .pods import encode_status, encode_time, job_directory_name, result_pod
 from .textfiles import csv_rows, status_text
@@ -127,9 +127,9 @@ class RunWriter:
         write_json(self.meta / "config.json", config)
         write_json(self.meta / "jobs.json", {"jobs": specs})
         write_json(self.meta / "target_info.json", target_info)
-        self._copy_raw(raw_files)
+        self.copy_raw_config(raw_files)
         for job_id, label, iteration in jobs:
-            self._entry(job_id, label, iteration)
+            self.entry(job_id, label, iteration)
         self.result.metadata = metadata
         self.result.artifacts.append(Artifact("runlog", "run.log", "log", "Run log."))
         self.result.artifacts.append(Artifact("run_result_csv", "results.csv", "export"))
@@ -149,11 +149,11 @@ class RunWriter:
             self.started = previous.run_info.start_time
         self.adopt_jobs(previous.jobs)
         for job_id, label, iteration in jobs:
-            self._entry(job_id, label, iteration)
+            self.entry(job_id, label, iteration)
         known = {spec.get("id") for spec in previous.job_specs}
         all_specs = list(previous.job_specs) + [s for s in specs if s["id"] not in known]
         write_json(self.meta / "jobs.json", {"jobs": all_specs})
-        self._copy_raw(raw_files)
+        self.copy_raw_config(raw_files)
         self.result = RunResult(list(previous.metrics), list(previous.artifacts),
                                 list(previous.events), dict(previous.classifiers),
                                 dict(previous.metadata))
@@ -173,7 +173,7 @@ class RunWriter:
             self.entries[(job.id, job.iteration)] = entry
             self.order.append(entry)
 
-    def _copy_raw(self, files: Iterable[str]) -> None:
+    def copy_raw_config(self, files: Iterable[str]) -> None:
         taken: set[str] = set()
         for index, source in enumerate(files):
             name = Path(source).name
@@ -184,7 +184,7 @@ class RunWriter:
             if not target.exists():  # a resumed run keeps the copies it started with
                 shutil.copyfile(source, target)
 
-    def _entry(self, job_id: str, label: str, iteration: int) -> JobEntry:
+    def entry(self, job_id: str, label: str, iteration: int) -> JobEntry:
         key = (job_id, iteration)
         entry = self.entries.get(key)
         if entry is None:
@@ -205,13 +205,13 @@ class RunWriter:
         WA3 writes that empty result too: its reader turns a job directory without
         one into an unreadable (UNKNOWN) result, e.g. after a SIGKILL mid-job.
         """
-        entry = self._entry(job_id, label, iteration)
+        entry = self.entry(job_id, label, iteration)
         directory = self.directory / entry.directory_name
         if directory.exists():  # an earlier attempt (resume): keep it under __failed
             self.retire_attempt(entry)
         directory.mkdir(parents=True)
         write_json(directory / "result.json", result_pod(JobStatus.RUNNING, [], [], [], {}, {}))
-        self._set(entry, JobStatus.RUNNING)
+        self.record_status(entry, JobStatus.RUNNING)
         return directory
 
     def retire_attempt(self, entry: JobEntry) -> Path:
@@ -226,18 +226,18 @@ class RunWriter:
                      metrics: list[Metric], artifacts: list[Artifact], events: list[Event],
                      classifiers: dict[str, Any], metadata: dict[str, Any]) -> None:
         """The job's final result.json, state entry and CSV rows."""
-        entry = self._entry(job_id, label, iteration)
+        entry = self.entry(job_id, label, iteration)
         directory = self.directory / entry.directory_name
         directory.mkdir(parents=True, exist_ok=True)
         pod = result_pod(status, metrics, artifacts, events, classifiers, metadata)
         write_json(directory / "result.json", pod)
         entry.events = [event.message for event in events]
-        self._set(entry, status)
+        self.record_status(entry, status)
         rows = csv_rows(job_id, label, iteration, metrics)
         if rows and self.owns_run_files:
             append_record(self.directory / "results.csv", rows)
 
-    def _set(self, entry: JobEntry, status: JobStatus) -> None:
+    def record_status(self, entry: JobEntry, status: JobStatus) -> None:
         entry.status = status
         entry.timestamp = now()
         entry.encode()
@@ -272,12 +272,13 @@ class RunWriter:
 
     # --- end ---
 
-    def finish(self, *, run_name: str | None) -> JobStatus:
-        """Close the run: unrun jobs SKIPPED, final status and time, status.txt."""
+    def finish(self, *, run_name: str | None,
+               settle: Callable[[JobStatus], JobStatus]) -> JobStatus:
+        """Close the run: the jobs it closed on get the status ``settle`` gives them (the
+        job lifecycle decides it), then the run's status and end time, status.txt."""
         for entry in self.order:
             if not entry.status.is_final:
-                entry.status = JobStatus.SKIPPED if entry.status != JobStatus.RUNNING \
-                    else JobStatus.ABORTED
+                entry.status = settle(entry.status)
                 entry.timestamp = now()
                 entry.encode()
         self.status = overall_status(entry.status for entry in self.order)

@@ -14,8 +14,7 @@ from typing import Any
 
 import pytest
 
-from ..errors import ConfigError
-from ..runstate import session_notes
+from ..session.state import session_notes, wa_seed
 from . import DEVICE_LOST_KEY
 from .devices import pool_devices
 
@@ -34,8 +33,10 @@ class PoolController:
     # --- devices ---
 
     def pytest_configure_node(self, node: Any) -> None:
-        """A worker gets the first free device: gwN gets device N; a worker that
-        replaces a crashed one gets the crashed one's device back."""
+        """Every worker orders jobs with the controller's random seed. A worker gets
+        the first free device: gwN gets device N; a worker that replaces a crashed
+        one gets the crashed one's device back."""
+        node.workerinput["wa_seed"] = wa_seed(self.config)
         if not self.devices:
             return
         free = [d for d in self.devices if d not in self.in_use and d not in self.lost]
@@ -72,22 +73,9 @@ class PoolController:
     def pytest_xdist_node_collection_finished(self, node: Any, ids: Sequence[str]) -> None:
         if self.run is not None or not any(_is_agenda_id(i) for i in ids):
             return
-        from ..output.reader import RunOutputError
-        from ..output.session import output_path, resume_path
-        from .shared_run import SharedRun
+        from ..session.run_files import open_shared_run
 
-        resumed = resume_path(self.config)
-        run = SharedRun(self.config, resumed or output_path(self.config))
-        try:
-            if resumed is not None:
-                run.resume()
-            else:
-                run.open()
-        except RunOutputError as exc:
-            raise pytest.UsageError(f"--wa-resume {resumed}: {exc}") from None
-        except ConfigError as exc:
-            raise pytest.UsageError(f"pytest-wa: {exc}") from None
-        self.run = run
+        self.run = open_shared_run(self.config)
 
     def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
         if self.run is not None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from ..errors import ConfigError
+from ..model.errors import ConfigError
 
 _POOL_KEY = pytest.StashKey["list[str] | None"]()
 

@@ -12,42 +12,13 @@ remaining jobs are SKIPPED (they belong to that device).
 
 from __future__ import annotations
 
-import dataclasses
 import re
-from collections.abc import Iterable, Iterator
 from typing import Any
 
-import pytest
-
-from ..agenda.spec import Job
+from ..agenda.matrix import device_slug
 from .scheduler import StartAsCollected
 
 _ID = re.compile(r"\[(?P<device>.+)-(?P<iteration>\d+)\]$")
-
-
-def device_slug(name: str) -> str:
-    """The device as item ids and output ids show it."""
-    return re.sub(r"[^A-Za-z0-9_.]+", "_", name).strip("_") or "device"
-
-
-def matrix_devices(config: pytest.Config) -> list[str]:
-    """The pool's devices when --wa-matrix is given, else none."""
-    if not config.getoption("wa_matrix", False):
-        return []
-    from .devices import pool_devices
-
-    return pool_devices(config) or []
-
-
-def matrix_jobs(jobs: Iterable[Job], devices: list[str]) -> Iterator[tuple[str, Job]]:
-    """(item name, job) for each device, then each job in execution order."""
-    ordered = list(jobs)
-    for device in devices:
-        slug = device_slug(device)
-        for job in ordered:
-            spec = dataclasses.replace(job.spec, id=f"{slug}.{job.spec.id}")
-            name = f"{job.spec.id}-{job.spec.label}[{slug}-{job.iteration}]"
-            yield name, Job(spec, job.iteration)
 
 
 def item_device(nodeid: str) -> str | None:

@@ -24,8 +24,8 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..errors import TargetError
-from ..parameters import ParameterValueError, boolean, integer, shown
+from ..model.errors import TargetError
+from ..model.parameters import ParameterValueError, boolean, integer, shown
 from .facts import DeviceFacts
 from .given import Given, Problems, resolve
 

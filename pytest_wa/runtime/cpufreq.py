@@ -19,8 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..errors import TargetError, close_matches
-from ..parameters import ParameterValueError, integer, shown, string, type_name
+from ..model.errors import TargetError, close_matches
+from ..model.parameters import ParameterValueError, integer, shown, string, type_name
 from .facts import CpuFacts, DeviceFacts, cpu_range, parse_cpu_list
 from .given import Choice, Given, Problems, located, resolve
 from .probe import read_files

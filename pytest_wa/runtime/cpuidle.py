@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..errors import close_matches
-from ..parameters import shown, type_name
+from ..model.errors import close_matches
+from ..model.parameters import shown, type_name
 from .facts import DeviceFacts, cpu_range
 from .given import Given, Problems, resolve
 from .names import CPU

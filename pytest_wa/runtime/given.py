@@ -14,8 +14,8 @@ from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import Location, Problem
-from ..parameters import shown
+from ..model.errors import Location, Problem
+from ..model.parameters import shown
 from .names import ParsedName
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..parameters import ParameterValueError, boolean, integer
+from ..model.parameters import ParameterValueError, boolean, integer
 from .facts import DeviceFacts, ScopeError, cpu_range
 from .given import Given, Problems, resolve
 from .names import CPU

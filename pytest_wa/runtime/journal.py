@@ -12,13 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ..errors import (
+from ..model.errors import (
     CommandTimeoutError,
     TargetError,
     TargetNotRespondingError,
     TargetTransientError,
 )
-from ..output.runlog import RUN_LOGGER
+from ..model.runlog import RUN_LOGGER
 
 if TYPE_CHECKING:
     from ..targets.base import Target

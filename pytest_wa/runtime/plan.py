@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ..errors import Location, Problem, close_matches
+from ..model.errors import Location, Problem, close_matches
 from .android_settings import AndroidPlan, apply_android, plan_android
 from .cpufreq import CpufreqPlan, apply_cpufreq, plan_cpufreq
 from .cpuidle import CpuidlePlan, apply_cpuidle, plan_cpuidle

@@ -21,18 +21,18 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ..errors import ConfigError, Problem
-from ..output.runlog import RUN_LOGGER
-from ..run import spec_key
+from ..agenda.spec import spec_key
+from ..model.errors import ConfigError, Problem
+from ..model.runlog import RUN_LOGGER
 from .facts import DeviceFacts
 from .journal import Journal
 from .plan import SpecPlan, apply_plan, build_plan, read_givens
 from .probe import probe_device, with_root_check
 
 if TYPE_CHECKING:
-    from ..agenda.spec import JobSpec
-    from ..job import JobContext
-    from ..run import RunContext, SpecKey
+    from ..agenda.spec import JobSpec, SpecKey
+    from ..plugins.context import JobContext
+    from ..plugins.context import RunView as RunContext
 
 logger = RUN_LOGGER
 MAX_JOBS_NAMED = 3
@@ -166,10 +166,10 @@ class RuntimeParametersPlugin:
 def _warn(text: str, job: JobContext) -> None:
     """A warning at the job's agenda line; never an exception (not even under -W error),
     which would cut the job's end short and lose its results."""
-    from ..collect import PytestWAWarning, warn_at_job
+    from ..model.warnings import PytestWAWarning, warn_at
 
     with contextlib.suppress(Exception):
-        warn_at_job(PytestWAWarning(f"{job.name}: {text}"), job)
+        warn_at(PytestWAWarning(f"{job.name}: {text}"), job.spec.location)
 
 
 def merge_problems(found: list[tuple[JobSpec, Problem]]) -> list[Problem]:

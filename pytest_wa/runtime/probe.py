@@ -12,7 +12,7 @@ import shlex
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from ..errors import TargetError
+from ..model.errors import TargetError
 from .facts import CPU_ROOT, CPUINFO, DeviceFacts, build_facts, parse_cpu_tree
 
 if TYPE_CHECKING:

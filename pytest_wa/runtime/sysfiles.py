@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..errors import close_matches
-from ..parameters import shown, type_name
+from ..model.errors import close_matches
+from ..model.parameters import shown, type_name
 from .facts import DeviceFacts
 from .given import Given, Problems, located
 from .probe import read_files

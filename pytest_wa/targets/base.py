@@ -1,14 +1,15 @@
-"""What a target can do, as small protocols (labgrid-style), plus shared value types.
+"""The value types every target kind shares: a command's result, a device's facts.
 
-A workload or instrument asks only for the capability it needs
-(``CommandRunner`` to run a command, ``FileTransfer`` to move files...).
-Every call that touches the target takes a timeout; nothing waits forever.
+Every call that touches the target takes a timeout (``DEFAULT_TIMEOUT`` when
+the caller gives none); nothing waits forever. What a target can do is
+declared in ``protocols.py``; its protocols are re-exported here so that
+``from pytest_wa.targets.base import Target`` keeps working.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 DEFAULT_TIMEOUT = 300.0
 
@@ -45,56 +46,23 @@ class TargetProperties:
                 "hostname": self.hostname, "model": self.model, **self.extra}
 
 
-class BackgroundCommand(Protocol):
-    """A command started with ``background``; ``stop`` kills it and all it started."""
+# Re-exported for the existing imports; protocols.py imports the value types above,
+# so this import comes after them (the package imports base before protocols).
+from .protocols import (  # noqa: E402
+    BackgroundCommand,
+    CommandRunner,
+    Connection,
+    FileTransfer,
+    HardReset,
+    Logcat,
+    Packages,
+    Power,
+    Properties,
+    Screens,
+    Target,
+    ValueAccess,
+)
 
-    def poll(self) -> int | None: ...
-    def wait(self, timeout: float = DEFAULT_TIMEOUT) -> CommandResult: ...
-    def stop(self) -> CommandResult: ...
-
-
-@runtime_checkable
-class Connection(Protocol):
-    name: str
-
-    def connect(self) -> None: ...
-    def disconnect(self) -> None: ...
-    def is_responsive(self) -> bool: ...
-
-
-@runtime_checkable
-class CommandRunner(Protocol):
-    def execute(self, command: str, *, timeout: float = DEFAULT_TIMEOUT, as_root: bool = False,
-                check: bool = False) -> CommandResult: ...
-    def background(self, command: str, *, as_root: bool = False) -> BackgroundCommand: ...
-
-
-@runtime_checkable
-class FileTransfer(Protocol):
-    def push(self, source: str, destination: str, *, timeout: float = DEFAULT_TIMEOUT
-             ) -> None: ...
-    def pull(self, source: str, destination: str, *, timeout: float = DEFAULT_TIMEOUT
-             ) -> None: ...
-
-
-@runtime_checkable
-class ValueAccess(Protocol):
-    """sysfs/procfs-style files: one value each."""
-
-    def read_value(self, path: str) -> str: ...
-    def write_value(self, path: str, value: object, *, verify: bool = True) -> None: ...
-
-
-@runtime_checkable
-class Power(Protocol):
-    def reboot(self, *, hard: bool = False, timeout: float = DEFAULT_TIMEOUT) -> None: ...
-
-
-@runtime_checkable
-class Target(Connection, CommandRunner, FileTransfer, ValueAccess, Power, Protocol):
-    """Everything a device under test offers; each target kind implements it all."""
-
-    working_directory: str
-
-    @property
-    def properties(self) -> TargetProperties: ...
+__all__ = ["DEFAULT_TIMEOUT", "BackgroundCommand", "CommandResult", "CommandRunner",
+           "Connection", "FileTransfer", "HardReset", "Logcat", "Packages", "Power",
+           "Properties", "Screens", "Target", "TargetProperties", "ValueAccess"]

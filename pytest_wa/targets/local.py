@@ -17,8 +17,9 @@ import subprocess
 import tempfile
 import time
 
-from ..errors import CommandError, CommandTimeoutError, TargetError
+from ..model.errors import CommandError, CommandTimeoutError, TargetError
 from .base import DEFAULT_TIMEOUT, CommandResult, TargetProperties
+from .protocols import refuses_reboot
 from .values import ShellValues
 
 KILL_GRACE = 2.0
@@ -162,7 +163,9 @@ class LocalTarget(ShellValues):
 
     # --- power ---
 
+    @refuses_reboot("the local target (the host pytest runs on)")
     def reboot(self, *, hard: bool = False, timeout: float = DEFAULT_TIMEOUT) -> None:
+        """Refused: rebooting the host would end the run itself."""
         raise TargetError("the local target is the host pytest runs on; it cannot be rebooted")
 
     # --- facts ---

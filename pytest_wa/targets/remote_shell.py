@@ -12,6 +12,8 @@ the target.
 from __future__ import annotations
 
 PID_MARKER = "__pytest_wa_pid="
+#: How long killing a command's process group on the target may take.
+KILL_TIMEOUT = 10.0
 
 
 def with_pid_line(command: str) -> str:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import shlex
 
-from ..errors import TargetError
-from .base import CommandRunner
+from ..model.errors import TargetError
+from .protocols import CommandRunner
 
 
 class ShellValues:

@@ -23,8 +23,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from ..targets.adb_client import AdbServer as SmartSocketClient
-from ..targets.adb_client import AdbServerError
+from ..targets.android.adb_client import AdbServer as SmartSocketClient
+from ..targets.android.adb_client import AdbServerError
 from .logs import log_tail
 from .ports import RESERVED_PORTS, free_port
 

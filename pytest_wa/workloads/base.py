@@ -1,4 +1,4 @@
-"""The Workload base class: declared parameters plus WA's lifecycle methods.
+"""The Workload base class: WA's lifecycle methods on top of the plugin base.
 
 One instance is made per job spec, so state set in ``initialize`` or
 ``setup`` is shared by that spec's iterations, as in WA3. The run calls:
@@ -14,33 +14,18 @@ One instance is made per job spec, so state set in ``initialize`` or
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from ..parameters import Parameter
+from ..plugins.base import Plugin
 
 if TYPE_CHECKING:
-    from ..job import JobContext
+    from ..plugins.context import JobContext
 
 
-class Workload:
+class Workload(Plugin):
     """Base class of every workload. Subclasses set ``name`` and ``parameters``."""
 
-    name: ClassVar[str] = ""
-    aliases: ClassVar[tuple[str, ...]] = ()
-    description: ClassVar[str] = ""
-    parameters: ClassVar[Sequence[Parameter]] = ()
-
-    def __init__(self, source_directory: str = ".", **values: Any) -> None:
-        #: The directory of the agenda that configured this workload; relative
-        #: file parameters (scripts, assets) are found from here.
-        self.source_directory = source_directory
-        self.values = dict(values)
-        for key, value in values.items():
-            setattr(self, key, value)
-
-    def validate(self) -> None:
-        """Check the parameter values together; raise ValueError with a clear message."""
+    kind: ClassVar[str] = "workload"
 
     def initialize(self, context: JobContext) -> None:
         """Once per run, before the first job of this spec (install, prepare assets)."""
@@ -59,6 +44,3 @@ class Workload:
 
     def finalize(self, context: JobContext) -> None:
         """Once at the end of the run: undo what initialize did."""
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.name} {self.values}>"

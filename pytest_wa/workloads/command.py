@@ -12,13 +12,13 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..errors import WorkloadError
-from ..parameters import Parameter, boolean, mapping, number, string
+from ..model.errors import WorkloadError
+from ..model.parameters import Parameter, boolean, mapping, number, string
 from ..targets.base import CommandResult
 from .base import Workload
 
 if TYPE_CHECKING:
-    from ..job import JobContext
+    from ..plugins.context import JobContext
 
 
 @dataclass(frozen=True)

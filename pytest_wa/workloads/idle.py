@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..errors import WorkloadError
-from ..parameters import Parameter, boolean, number
+from ..model.errors import WorkloadError
+from ..model.parameters import Parameter, boolean, number
 from .base import Workload
 
 if TYPE_CHECKING:
-    from ..job import JobContext
+    from ..plugins.context import JobContext
 
 
 class Idle(Workload):

@@ -12,13 +12,13 @@ import posixpath
 import shlex
 from typing import TYPE_CHECKING
 
-from ..errors import WorkloadError
-from ..parameters import Parameter, boolean, mapping, number, string
+from ..model.errors import WorkloadError
+from ..model.parameters import Parameter, boolean, mapping, number, string
 from .base import Workload
 from .command import extract_metrics, metric_patterns
 
 if TYPE_CHECKING:
-    from ..job import JobContext
+    from ..plugins.context import JobContext
 
 
 class ShellScript(Workload):

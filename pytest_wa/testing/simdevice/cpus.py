@@ -50,42 +50,66 @@ def cpu_list(cpus: tuple[int, ...] | list[int]) -> str:
 
 def build_cpu_tree(sys_root: str, count: int) -> None:
     """Write devices/system/cpu under ``sys_root`` (the device's /sys)."""
-    base = os.path.join(sys_root, "devices", "system", "cpu")
+    files = _cpu_set_files(count)
+    links: dict[str, str] = {}
+    for cluster in clusters(count):
+        files.update(_policy_files(cluster))
+        files.update(_per_cpu_files(cluster))
+        links.update({f"cpu{cpu}/cpufreq": f"../cpufreq/{cluster.policy}"
+                      for cpu in cluster.cpus})
+    _write_tree(os.path.join(sys_root, "devices", "system", "cpu"), files, links)
+
+
+def _cpu_set_files(count: int) -> dict[str, str]:
+    """The CPU masks at the top of the tree: every CPU present and online."""
     everything = tuple(range(count))
-    files: dict[str, str] = {
+    return {
         "online": cpu_list(everything),
         "offline": "",
         "possible": cpu_list(everything),
         "present": cpu_list(everything),
         "kernel_max": str(max(count - 1, 0)),
     }
-    links: dict[str, str] = {}
-    for cluster in clusters(count):
-        policy = f"cpufreq/{cluster.policy}"
-        members = " ".join(map(str, cluster.cpus))
-        files.update({
-            f"{policy}/scaling_governor": DEFAULT_GOVERNOR,
-            f"{policy}/scaling_available_governors": GOVERNORS,
-            f"{policy}/scaling_available_frequencies": " ".join(map(str, cluster.freqs)),
-            f"{policy}/scaling_min_freq": str(cluster.freqs[0]),
-            f"{policy}/scaling_max_freq": str(cluster.freqs[-1]),
-            f"{policy}/scaling_cur_freq": str(cluster.freqs[len(cluster.freqs) // 2]),
-            f"{policy}/cpuinfo_min_freq": str(cluster.freqs[0]),
-            f"{policy}/cpuinfo_max_freq": str(cluster.freqs[-1]),
-            f"{policy}/cpuinfo_cur_freq": str(cluster.freqs[len(cluster.freqs) // 2]),
-            f"{policy}/cpuinfo_transition_latency": "0",
-            f"{policy}/scaling_driver": "simdevice-cpufreq",
-            f"{policy}/related_cpus": members,
-            f"{policy}/affected_cpus": members,
-        })
-        for position, cpu in enumerate(cluster.cpus):
-            files[f"cpu{cpu}/online"] = "1"
-            files[f"cpu{cpu}/topology/physical_package_id"] = str(cluster.index)
-            files[f"cpu{cpu}/topology/cluster_id"] = str(cluster.index)
-            files[f"cpu{cpu}/topology/core_id"] = str(position)
-            files[f"cpu{cpu}/topology/core_siblings_list"] = cpu_list(cluster.cpus)
-            files[f"cpu{cpu}/topology/thread_siblings_list"] = str(cpu)
-            links[f"cpu{cpu}/cpufreq"] = f"../{policy}"
+
+
+def _policy_files(cluster: Cluster) -> dict[str, str]:
+    """The cluster's cpufreq policy, at the middle of its table under schedutil."""
+    policy = f"cpufreq/{cluster.policy}"
+    members = " ".join(map(str, cluster.cpus))
+    lowest, highest = str(cluster.freqs[0]), str(cluster.freqs[-1])
+    current = str(cluster.freqs[len(cluster.freqs) // 2])
+    return {
+        f"{policy}/scaling_governor": DEFAULT_GOVERNOR,
+        f"{policy}/scaling_available_governors": GOVERNORS,
+        f"{policy}/scaling_available_frequencies": " ".join(map(str, cluster.freqs)),
+        f"{policy}/scaling_min_freq": lowest,
+        f"{policy}/scaling_max_freq": highest,
+        f"{policy}/scaling_cur_freq": current,
+        f"{policy}/cpuinfo_min_freq": lowest,
+        f"{policy}/cpuinfo_max_freq": highest,
+        f"{policy}/cpuinfo_cur_freq": current,
+        f"{policy}/cpuinfo_transition_latency": "0",
+        f"{policy}/scaling_driver": "simdevice-cpufreq",
+        f"{policy}/related_cpus": members,
+        f"{policy}/affected_cpus": members,
+    }
+
+
+def _per_cpu_files(cluster: Cluster) -> dict[str, str]:
+    """Each CPU of the cluster: online, and its place in the topology."""
+    files: dict[str, str] = {}
+    for position, cpu in enumerate(cluster.cpus):
+        files[f"cpu{cpu}/online"] = "1"
+        files[f"cpu{cpu}/topology/physical_package_id"] = str(cluster.index)
+        files[f"cpu{cpu}/topology/cluster_id"] = str(cluster.index)
+        files[f"cpu{cpu}/topology/core_id"] = str(position)
+        files[f"cpu{cpu}/topology/core_siblings_list"] = cpu_list(cluster.cpus)
+        files[f"cpu{cpu}/topology/thread_siblings_list"] = str(cpu)
+    return files
+
+
+def _write_tree(base: str, files: dict[str, str], links: dict[str, str]) -> None:
+    """Files owned by root, mode 0644 (readable, not writable, by the shell user)."""
     for relative, content in files.items():
         path = os.path.join(base, relative)
         os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)

@@ -100,34 +100,43 @@ class Process:
 
     def __init__(self, command: str, *, root: str, identity: Identity, env: dict[str, str],
                  use_pty: bool = False, merge_stderr: bool = False, spawn: str = "auto") -> None:
-        argv = [SHELL, "-c", command] if command else [SHELL, "-"]
-        chroot = gnu_chroot() if spawn != "preexec" and not use_pty else None
-        preexec: _Enter | None = None
-        if chroot is None:
-            preexec = _Enter(root, identity, use_pty)
-        else:
-            user = ([f"--userspec={identity.uid}:{identity.gid}", f"--groups={identity.gid}"]
-                    if identity.switch else [])
-            argv = [chroot, *user, root, *argv]
+        argv, preexec = _entering_argv(command, root, identity, use_pty, spawn)
         self.stdin_fd: int | None = None
         self.stderr_fd: int | None = None
+        stdio, child_ends = self._open_stdio(use_pty, merge_stderr)
+        self.popen = self._start(argv, env, preexec, stdio, child_ends)
+        self.pid = self.popen.pid
+        Process.unreaped.add(self.pid)
+        self.use_pty = use_pty
+        for fd in (self.stdin_fd, self.stdout_fd, self.stderr_fd):
+            if fd is not None:
+                os.set_blocking(fd, False)
+        self._pidfd = os.pidfd_open(self.pid)
+        self.returncode: int | None = None
+
+    def _open_stdio(self, use_pty: bool, merge_stderr: bool) -> tuple[dict[str, int], list[int]]:
+        """Open the parent's ends (kept on self); return the child's stdio and its ends."""
         child_ends: list[int] = []
         if use_pty:
             master, slave = pty.openpty()
             child_ends.append(slave)
-            stdio = {"stdin": slave, "stdout": slave, "stderr": slave}
             self.stdin_fd, self.stdout_fd = master, os.dup(master)
-        else:
-            stdin_r, self.stdin_fd = os.pipe2(os.O_CLOEXEC)
-            self.stdout_fd, stdout_w = os.pipe2(os.O_CLOEXEC)
-            child_ends += [stdin_r, stdout_w]
-            stdio = {"stdin": stdin_r, "stdout": stdout_w, "stderr": stdout_w}
-            if not merge_stderr:
-                self.stderr_fd, stderr_w = os.pipe2(os.O_CLOEXEC)
-                child_ends.append(stderr_w)
-                stdio["stderr"] = stderr_w
+            return {"stdin": slave, "stdout": slave, "stderr": slave}, child_ends
+        stdin_r, self.stdin_fd = os.pipe2(os.O_CLOEXEC)
+        self.stdout_fd, stdout_w = os.pipe2(os.O_CLOEXEC)
+        child_ends += [stdin_r, stdout_w]
+        stdio = {"stdin": stdin_r, "stdout": stdout_w, "stderr": stdout_w}
+        if not merge_stderr:
+            self.stderr_fd, stderr_w = os.pipe2(os.O_CLOEXEC)
+            child_ends.append(stderr_w)
+            stdio["stderr"] = stderr_w
+        return stdio, child_ends
+
+    def _start(self, argv: list[str], env: dict[str, str], preexec: _Enter | None,
+               stdio: dict[str, int], child_ends: list[int]) -> subprocess.Popen[bytes]:
+        """Spawn the command; the child's ends are closed here, the parent's on failure."""
         try:
-            self.popen = subprocess.Popen(
+            return subprocess.Popen(
                 argv, env=env, start_new_session=True, close_fds=True,
                 preexec_fn=preexec, **stdio)  # type: ignore[call-overload]
         except BaseException:
@@ -138,14 +147,6 @@ class Process:
         finally:
             for fd in child_ends:
                 os.close(fd)
-        self.pid = self.popen.pid
-        Process.unreaped.add(self.pid)
-        self.use_pty = use_pty
-        for fd in (self.stdin_fd, self.stdout_fd, self.stderr_fd):
-            if fd is not None:
-                os.set_blocking(fd, False)
-        self._pidfd = os.pidfd_open(self.pid)
-        self.returncode: int | None = None
 
     async def write_stdin(self, data: bytes) -> None:
         """Write all of ``data``, waiting while the pipe is full; dropped once stdin is closed."""
@@ -204,6 +205,22 @@ class Process:
                 with contextlib.suppress(OSError):
                     os.close(fd)
                 setattr(self, name, None if name != "_pidfd" else -1)
+
+
+def _entering_argv(command: str, root: str, identity: Identity, use_pty: bool, spawn: str
+                   ) -> tuple[list[str], _Enter | None]:
+    """The argv that gets the command into the device root, and the preexec it needs (if any).
+
+    GNU chroot(8) is the cheaper way in; a pty must become the controlling
+    terminal in the child, which only a preexec function can do.
+    """
+    argv = [SHELL, "-c", command] if command else [SHELL, "-"]
+    chroot = gnu_chroot() if spawn != "preexec" and not use_pty else None
+    if chroot is None:
+        return argv, _Enter(root, identity, use_pty)
+    user = ([f"--userspec={identity.uid}:{identity.gid}", f"--groups={identity.gid}"]
+            if identity.switch else [])
+    return [chroot, *user, root, *argv], None
 
 
 class _Enter:

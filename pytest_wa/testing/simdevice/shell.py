@@ -98,12 +98,7 @@ class ShellServices:
         try:
             process = self.spawn(command, use_pty, not v2, term)
         except (OSError, subprocess.SubprocessError) as error:
-            log.warning("cannot start %r: %s", command, error)
-            message = f"/system/bin/sh: {getattr(error, 'strerror', None) or error}\n".encode()
-            if v2:
-                await stream.write(packet(ID_STDERR, message) + packet(ID_EXIT, b"\x7f"))
-            else:
-                await stream.write(message)
+            await _report_spawn_failure(stream, command, error, v2)
             return
         log.debug("pid %d: %r", process.pid, command)
         feeder = asyncio.create_task(self._feed(stream, process, v2))
@@ -113,29 +108,26 @@ class ShellServices:
         output: asyncio.Future[Any] = asyncio.ensure_future(asyncio.gather(*outputs))
         peer_gone: asyncio.Future[Any] = asyncio.ensure_future(stream.closed.wait())
         try:
-            await asyncio.wait({output, peer_gone}, return_when=asyncio.FIRST_COMPLETED)
-            finished = output.done() and output.exception() is None
-            if finished:
-                exited: asyncio.Future[Any] = asyncio.ensure_future(process.wait())
-                await asyncio.wait({exited, peer_gone}, return_when=asyncio.FIRST_COMPLETED)
-                finished = exited.done()
-                if not finished:
-                    exited.cancel()
-            if finished and not stream.peer_closed:
+            if await _ran_to_the_end(process, output, peer_gone) and not stream.peer_closed:
                 if v2:
                     code = process.returncode or 0
                     await stream.write(packet(ID_EXIT, bytes([code & 0xFF])))
                 return
             process.hangup()
         finally:
-            for task in (output, peer_gone, feeder):
-                task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await output
-            if process.returncode is None:
-                self._track(_reap(process))
-            else:
-                process.close()
+            await self._release(process, output, peer_gone, feeder)
+
+    async def _release(self, process: Process, output: asyncio.Future[Any],
+                       peer_gone: asyncio.Future[Any], feeder: asyncio.Task[None]) -> None:
+        """Stop copying; close an exited command, or leave a hung-up one to be reaped."""
+        for task in (output, peer_gone, feeder):
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await output
+        if process.returncode is None:
+            self._track(_reap(process))
+        else:
+            process.close()
 
     async def _pump(self, stream: Stream, fd: int, packet_id: int | None) -> None:
         """Copy one output of the command to the stream until end of file."""
@@ -169,6 +161,31 @@ class ShellServices:
                     process.close_stdin()
                 elif packet_id == ID_WINDOW_SIZE:
                     _resize(process, payload)
+
+
+async def _report_spawn_failure(stream: Stream, command: str, error: BaseException,
+                                v2: bool) -> None:
+    """What sh prints when it cannot run, and (v2) exit code 127."""
+    log.warning("cannot start %r: %s", command, error)
+    message = f"/system/bin/sh: {getattr(error, 'strerror', None) or error}\n".encode()
+    if v2:
+        await stream.write(packet(ID_STDERR, message) + packet(ID_EXIT, b"\x7f"))
+    else:
+        await stream.write(message)
+
+
+async def _ran_to_the_end(process: Process, output: asyncio.Future[Any],
+                          peer_gone: asyncio.Future[Any]) -> bool:
+    """Whether the command closed its outputs and exited before the client went away."""
+    await asyncio.wait({output, peer_gone}, return_when=asyncio.FIRST_COMPLETED)
+    if not (output.done() and output.exception() is None):
+        return False
+    exited: asyncio.Future[Any] = asyncio.ensure_future(process.wait())
+    await asyncio.wait({exited, peer_gone}, return_when=asyncio.FIRST_COMPLETED)
+    if not exited.done():
+        exited.cancel()
+        return False
+    return True
 
 
 def _resize(process: Process, payload: bytes) -> None:

@@ -18,6 +18,7 @@ import os
 import stat
 import struct
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 from . import linux
 from .process import Identity
@@ -195,52 +196,32 @@ class SyncService:
     # -- SEND ----------------------------------------------------------------------
 
     async def _send(self, stream: Stream, reader: _Reader, spec: str) -> None:
-        path, comma, mode_text = spec.rpartition(",")
-        try:
-            mode = int(mode_text) if comma else 0o644
-        except ValueError:
-            path, mode = spec, 0o644
-        if not comma:
-            path = spec
-        symlink = stat.S_ISLNK(mode)
-        error: str | None = None
-        fd = -1
-        target = bytearray()
-        if not symlink:
+        path, mode = _path_and_mode(spec)
+        upload = _Upload(symlink=stat.S_ISLNK(mode))
+        if not upload.symlink:
             try:
-                fd = self._create(path, mode)
+                upload.fd = self._create(path, mode)
             except _Failed as failure:
-                error = str(failure)
+                upload.error = str(failure)
         try:
-            while True:
-                kind, length = REQUEST.unpack(await reader.exactly(REQUEST.size))
-                if kind == b"DONE":
-                    mtime = length
-                    break
-                if kind != b"DATA" or length > MAX_DATA:
-                    await _fail(stream, "invalid data message")
-                    raise StreamClosed()
-                data = await reader.exactly(length)
-                if symlink:
-                    target += data
-                elif fd >= 0 and error is None:
-                    try:
-                        os.write(fd, data)
-                    except OSError as failure:
-                        error = f"write failed: {failure.strerror}"
-            if error is None:
-                if symlink:
-                    error = self._symlink(path, bytes(target))
-                else:
-                    with contextlib.suppress(OSError):
-                        os.utime(fd, (mtime, mtime))
+            mtime = await _receive(stream, reader, upload)
+            if upload.error is None:
+                upload.error = self._complete(path, upload, mtime)
         finally:
-            if fd >= 0:
-                os.close(fd)
-        if error is not None:
-            await _fail(stream, error)
+            if upload.fd >= 0:
+                os.close(upload.fd)
+        if upload.error is not None:
+            await _fail(stream, upload.error)
         else:
             await stream.write(REQUEST.pack(b"OKAY", 0))
+
+    def _complete(self, path: str, upload: _Upload, mtime: int) -> str | None:
+        """Make the symlink, or date the file; the error to report, if any."""
+        if upload.symlink:
+            return self._symlink(path, bytes(upload.target))
+        with contextlib.suppress(OSError):
+            os.utime(upload.fd, (mtime, mtime))
+        return None
 
     def _create(self, path: str, mode: int) -> int:
         """Open a fresh file for SEND, making missing parent directories (adbd does too)."""
@@ -286,6 +267,53 @@ class SyncService:
             except OSError as error:
                 return f"symlink failed: {error.strerror}"
         return None
+
+
+@dataclass
+class _Upload:
+    """Where a SEND's data goes: into a file being written, or a symlink's target.
+
+    Once writing has failed, the rest of the data is still read (the client
+    sends it all before DONE) but dropped, and the first error is reported.
+    """
+
+    symlink: bool
+    fd: int = -1
+    error: str | None = None
+    target: bytearray = field(default_factory=bytearray)
+
+    def take(self, data: bytes) -> None:
+        if self.symlink:
+            self.target += data
+        elif self.fd >= 0 and self.error is None:
+            try:
+                os.write(self.fd, data)
+            except OSError as failure:
+                self.error = f"write failed: {failure.strerror}"
+
+
+def _path_and_mode(spec: str) -> tuple[str, int]:
+    """SEND names "PATH,MODE" (MODE in decimal); without a valid mode it is all path, 0644."""
+    path, comma, mode_text = spec.rpartition(",")
+    try:
+        mode = int(mode_text) if comma else 0o644
+    except ValueError:
+        path, mode = spec, 0o644
+    if not comma:
+        path = spec
+    return path, mode
+
+
+async def _receive(stream: Stream, reader: _Reader, upload: _Upload) -> int:
+    """Hand each DATA to ``upload`` until DONE; return the mtime DONE carries."""
+    while True:
+        kind, length = REQUEST.unpack(await reader.exactly(REQUEST.size))
+        if kind == b"DONE":
+            return length
+        if kind != b"DATA" or length > MAX_DATA:
+            await _fail(stream, "invalid data message")
+            raise StreamClosed()
+        upload.take(await reader.exactly(length))
 
 
 def _v2_fields(info: os.stat_result) -> tuple[int, ...]:

@@ -1,0 +1,107 @@
+"""The agenda's ``config`` and ``global`` entries (WA3 applies both, in that order).
+
+Each key of either entry is one of three things: a run setting
+(``execution_order``...), a job setting every job starts from (``iterations``,
+``augmentations``...), or the name of a plugin whose parameters it configures.
+Anything else is reported with the names that were meant to be allowed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..model.errors import Location
+from ..model.parameters import resolve_parameters, shown, type_name
+from .catalog import Catalog, canonical_name, plugin_known
+from .entries import (
+    SPEC_FIELDS,
+    Entry,
+    ProblemList,
+    key_location,
+    read_spec_fields,
+    unknown_key_message,
+)
+from .located import merge_values
+from .settings import RUN_SETTING_NAMES, ReadSettings, read_run_settings
+
+CONFIG_ENTRIES = ("config", "global")
+
+#: Plugin name -> its parameters as configured (merged over config and global).
+PluginConfigs = dict[str, dict[str, Any]]
+
+
+def read_config(data: dict, path: str, catalog: Catalog, problems: ProblemList
+                ) -> tuple[list[Entry], ReadSettings, PluginConfigs]:
+    """The config entries as job defaults, the run settings, and the plugin configs."""
+    reader = _ConfigReader(catalog, problems)
+    for name in CONFIG_ENTRIES:
+        if name in data and data[name] is not None:
+            reader.read(name, data[name], key_location(data, name, Location(path, 1)))
+    settings = read_run_settings(reader.raw_settings, problems)
+    _check_instrument_configs(reader.plugin_configs, catalog, problems)
+    return reader.configs, settings, reader.plugin_configs
+
+
+@dataclass
+class _ConfigReader:
+    """Sorts the keys of ``config`` and ``global`` into what each configures."""
+
+    catalog: Catalog
+    problems: ProblemList
+    configs: list[Entry] = field(default_factory=list)
+    raw_settings: dict[str, tuple[Any, Location, str]] = field(default_factory=dict)
+    plugin_configs: PluginConfigs = field(default_factory=dict)
+
+    def read(self, name: str, raw: Any, where: Location) -> None:
+        if not isinstance(raw, dict):
+            self.problems.add(where, name, f"must be a mapping, got {type_name(raw)} "
+                                           f"{shown(raw)}")
+            return
+        config = Entry("config", name, getattr(raw, "location", where))
+        self.configs.append(config)
+        leftovers = read_spec_fields(raw, config, self.problems, extra=("id",))
+        if "id" in raw:
+            self.problems.add(key_location(raw, "id", where), f"{name}.id",
+                              "'id' cannot be set globally")
+        for key, value in leftovers.items():
+            self._place(name, key, value, key_location(raw, key, where))
+
+    def _place(self, name: str, key: Any, value: Any, where: Location) -> None:
+        """A key that is no job setting: a run setting, a plugin's config, or a mistake."""
+        if key in RUN_SETTING_NAMES:
+            self.raw_settings[key] = (value, where, f"{name}.{key}")
+        elif isinstance(key, str) and plugin_known(key, self.catalog):
+            _read_plugin_config(canonical_name(key, self.catalog), value, where,
+                                f"{name}.{key}", self.plugin_configs, self.problems)
+        else:
+            known = [*RUN_SETTING_NAMES, *SPEC_FIELDS, *self.catalog.workload_names(),
+                     *self.catalog.instrument_names()]
+            self.problems.add(where, f"{name}.{key}", unknown_key_message(key, known)
+                              .replace("Allowed here:", "Allowed here: run settings, job "
+                                       "settings and plugin names, i.e."))
+
+
+def _read_plugin_config(name: str, value: Any, where: Location, path: str,
+                        configs: PluginConfigs, problems: ProblemList) -> None:
+    if value is None:
+        return
+    if not isinstance(value, dict):
+        problems.add(where, path, f"configuration for plugin {name!r} must be a mapping of its "
+                                  f"parameters, got {type_name(value)} {shown(value)}")
+        return
+    configs[name] = merge_values(configs.get(name), value)  # global's keys win over config's
+
+
+def _check_instrument_configs(plugin_configs: PluginConfigs, catalog: Catalog,
+                              problems: ProblemList) -> None:
+    """Validate instrument parameters now (workload ones are checked per spec)."""
+    for name, config in plugin_configs.items():
+        instrument = catalog.instrument(name)
+        if instrument is None or catalog.workload(name) is not None:
+            continue
+        _, found = resolve_parameters(instrument.parameters, dict(config))
+        where = getattr(config, "location", Location(""))
+        for key, message in found:
+            problems.add(key_location(config, key, where), f"config.{name}.{key}",
+                         f"instrument {name!r}: {message}")

@@ -1,0 +1,81 @@
+"""Which plugins serve a run, and the one place they are registered and removed.
+
+A run is served by pluggy plugins besides the user's conftest files: the
+reboot policy and runtime parameters (per-job device control), the target
+kind's own per-job work (Android evidence), the output recorder and the
+enabled instruments. They are registered when the run starts and removed
+when it ends, whatever happened in between.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, cast
+
+from ..instruments import registration_order
+from ..instruments.guard import guarded_plugin
+
+if TYPE_CHECKING:
+    import pytest
+
+    from .run import RunContext
+
+OUTPUT_PLUGIN = "pytest-wa-output"
+
+
+class RunPlugins:
+    """The plugins one run registered, so that they can all be removed again."""
+
+    def __init__(self, pluginmanager: pytest.PytestPluginManager) -> None:
+        self.pluginmanager = pluginmanager
+        self.registered: list[Any] = []
+        #: The enabled instruments by name, as registered (guarded) with pluggy.
+        self.instruments: dict[str, Any] = {}
+
+    def add(self, plugin: Any, name: str) -> None:
+        self.pluginmanager.register(plugin, name)
+        self.registered.append(plugin)
+
+    def add_device_control(self, run: RunContext) -> None:
+        """Reboot policy and runtime parameters: per-job work every run does.
+
+        The reboot plugin's job_start is tryfirst, so a reboot comes before the
+        runtime parameters are applied. The runtime-parameter machinery is
+        imported only when some planned job has runtime parameters: it is a
+        fifth of the plugin's import time, paid again by every xdist worker.
+        """
+        from ..control.reboot import RebootPolicyPlugin
+
+        self.add(RebootPolicyPlugin(run), "pytest-wa-reboot")
+        if run.plan is not None and any(p.job.spec.runtime_parameters for p in run.plan.jobs):
+            from ..runtime.plugin import RuntimeParametersPlugin
+
+            self.add(RuntimeParametersPlugin(run), "pytest-wa-runtime")
+
+    def add_target_evidence(self, target: Any) -> None:
+        """A device that has a log and a screen leaves them with its jobs (Android)."""
+        from ..targets.protocols import Logcat, Screens
+
+        if isinstance(target, Logcat) and isinstance(target, Screens):
+            from ..control.evidence import AndroidJobEvidence, EvidenceTarget
+
+            self.add(AndroidJobEvidence(cast(EvidenceTarget, target)), "pytest-wa-target-jobs")
+
+    def add_output(self, writer: Any) -> None:
+        from .recorder import OutputRecorder
+
+        self.add(OutputRecorder(writer), OUTPUT_PLUGIN)
+
+    def add_instruments(self, planned: dict[str, tuple[Any, dict[str, Any], str]]) -> None:
+        """The enabled instruments, in priority order (instruments/__init__.py says why)."""
+        instances = [cls(source_directory=source, **values)
+                     for cls, values, source in planned.values()]
+        for instrument in registration_order(instances):
+            plugin = guarded_plugin(instrument)
+            self.add(plugin, f"pytest-wa-instrument-{instrument.name}")
+            self.instruments[instrument.name] = plugin
+
+    def remove_all(self) -> None:
+        for plugin in reversed(self.registered):
+            self.pluginmanager.unregister(plugin)
+        self.registered.clear()
+        self.instruments.clear()

@@ -1,0 +1,123 @@
+"""What the terminal shows: WA status words, a metrics table and WA's closing line.
+
+Everything is computed from test reports (their ``user_properties``), so it
+works the same on an xdist controller as in a single process.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from typing import Any
+
+import pytest
+
+from ..model.status import SUMMARY_ORDER, TERMINAL, JobStatus
+from .state import JobRecord, existing_run, get_tally, session_notes
+
+MAX_TABLE_ROWS = 60
+
+
+def _properties(report: pytest.TestReport) -> dict[str, Any]:
+    return dict(report.user_properties)
+
+
+def wa_status(report: pytest.TestReport) -> JobStatus | None:
+    """The WA status a report carries, if it is a pytest-wa job's report."""
+    name = str(_properties(report).get("wa_status"))
+    return JobStatus[name] if name in JobStatus.__members__ else None
+
+
+def teststatus(report: pytest.TestReport) -> tuple[str, str, Any] | None:
+    """(category, letter, word) for pytest's terminal, with WA's status words."""
+    status = wa_status(report)
+    if status is None:
+        return None
+    if report.outcome == "rerun":
+        return "rerun", "R", (f"{status.name}, RETRYING", {"yellow": True})
+    if report.when == "setup" and report.passed:
+        return None
+    if report.when == "setup" and report.failed:
+        return "error", "E", ("FAILED", {"red": True})
+    category, letter, colour = TERMINAL.get(status, ("failed", "F", "red"))
+    return category, letter, (status.name, {colour: True})
+
+
+def _metrics(properties: list[tuple[str, Any]]) -> list[tuple[str, float | str, str]]:
+    found = []
+    for key, value in properties:
+        if not str(key).startswith("metric:"):
+            continue
+        number, _, units = str(value).partition(" ")
+        try:
+            parsed: float | str = float(number)
+        except ValueError:
+            parsed = number
+        found.append((str(key)[len("metric:"):], parsed, units))
+    return found
+
+
+class StatusReporter:
+    """Tallies final job statuses from reports and prints the run summary."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "teardown" or not report.user_properties:
+            return
+        status = wa_status(report)
+        if status is None or (report.when == "setup" and report.passed) \
+                or report.outcome == "rerun":
+            return
+        properties = _properties(report)
+        job = f"{properties['wa_job_id']}-{properties['wa_label']}"
+        get_tally(self.config).records[report.nodeid] = JobRecord(
+            job, status.name, _metrics(report.user_properties))
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        tally = get_tally(self.config)
+        run = existing_run(self.config)
+        notes = (run.notes if run is not None else []) + session_notes(self.config)
+        if not tally.records and not notes:
+            return
+        terminalreporter.section("pytest-wa results")
+        for note in notes:
+            terminalreporter.write_line(f"pytest-wa: {note}")
+        if not tally.records:
+            return
+        for line in metrics_table(tally.records.values()):
+            terminalreporter.write_line(line)
+        counts = tally.counts()
+        parts = [f"{counts[s.name]} {s.name}" for s in SUMMARY_ORDER if counts[s.name]]
+        total = sum(counts.values())
+        terminalreporter.write_line(f"Ran a total of {total} iteration{'s' * (total != 1)}: "
+                                    + ", ".join(parts), bold=True)
+
+
+def metrics_table(records: Any) -> list[str]:
+    """One row per (job, metric): count, mean, min, max and stdev over iterations."""
+    values: dict[tuple[str, str], list[float]] = defaultdict(list)
+    units: dict[tuple[str, str], str] = {}
+    for record in records:
+        for name, value, unit in record.metrics:
+            if isinstance(value, float):
+                values[(record.job, name)].append(value)
+                units[(record.job, name)] = unit
+    if not values:
+        return []
+    header = ("job", "metric", "n", "mean", "min", "max", "stdev", "units")
+    rows = [header]
+    for (job, name), series in list(values.items())[:MAX_TABLE_ROWS]:
+        stdev = statistics.stdev(series) if len(series) > 1 else 0.0
+        rows.append((job, name, str(len(series)), f"{statistics.fmean(series):.6g}",
+                     f"{min(series):.6g}", f"{max(series):.6g}", f"{stdev:.3g}",
+                     units[(job, name)]))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = ["  ".join(cell.ljust(w) if i < 2 or i == 7 else cell.rjust(w)
+                       for i, (cell, w) in enumerate(zip(row, widths, strict=True))).rstrip()
+             for row in rows]
+    if len(values) > MAX_TABLE_ROWS:
+        lines.append(f"... {len(values) - MAX_TABLE_ROWS} more rows (every value is in the "
+                     "junit-xml user properties)")
+    return lines

@@ -1,0 +1,12 @@
+"""WA's workloads, one module each; ``builtin_workloads`` lists them for the registry."""
+
+from __future__ import annotations
+
+
+def builtin_workloads() -> list[type]:
+    """The workloads pytest-wa ships (imported when a catalog is built, not before)."""
+    from .command import Command
+    from .idle import Idle
+    from .shellscript import ShellScript
+
+    return [Command, Idle, ShellScript]
