@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from .engine.run import RunContext
     from .plugins.context import JobContext
     from .plugins.registry import Registry
-    from .targets.base import Target
+    from .targets.protocols import Target
 
 hookspec = pytest.hookspec
 

@@ -213,6 +213,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 @pytest.fixture(scope="session")
 def wa_target(request: pytest.FixtureRequest) -> Any:
     """The run's target (``--wa-device``), connected; shared with agenda jobs."""
-    from .session.collection import start_run
+    from .session.state import start_run
 
     return start_run(request.config).target

@@ -52,7 +52,7 @@ if TYPE_CHECKING:
     from ..agenda.spec import JobSpec
     from ..plugins.context import JobContext
     from ..plugins.context import RunView as RunContext
-    from ..targets.base import Target
+    from ..targets.protocols import Target
 
 logger = RUN_LOGGER
 

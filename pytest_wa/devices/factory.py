@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from .entry import DeviceEntry
 
 if TYPE_CHECKING:
-    from ..targets.base import Target
+    from ..targets.protocols import Target
 
 
 def build_target(entry: DeviceEntry) -> Target:

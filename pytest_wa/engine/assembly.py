@@ -17,7 +17,7 @@ from ..instruments.guard import guarded_plugin
 if TYPE_CHECKING:
     import pytest
 
-    from .run import RunContext
+    from ..plugins.context import RunView
 
 OUTPUT_PLUGIN = "pytest-wa-output"
 
@@ -35,7 +35,7 @@ class RunPlugins:
         self.pluginmanager.register(plugin, name)
         self.registered.append(plugin)
 
-    def add_device_control(self, run: RunContext) -> None:
+    def add_device_control(self, run: RunView) -> None:
         """Reboot policy and runtime parameters: per-job work every run does.
 
         The reboot plugin's job_start is tryfirst, so a reboot comes before the

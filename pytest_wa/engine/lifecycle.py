@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import datetime
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..agenda.spec import SpecKey, spec_key
+from ..agenda.spec import spec_key
 from ..model.errors import TargetNotRespondingError
 from ..model.runlog import RUN_LOGGER
 from ..model.status import JobStatus
@@ -36,18 +36,6 @@ if TYPE_CHECKING:
     from .run import RunContext
 
 logger = RUN_LOGGER
-
-
-@dataclass
-class Progress:
-    """What the lifecycle remembers across jobs of one run."""
-
-    stopped: str | None = None  # why every job still to come is skipped
-    spec_failures: dict[SpecKey, str] = field(default_factory=dict)
-    previous_spec: SpecKey | None = None
-    current_job: JobContext | None = None
-    workloads: dict[SpecKey, Workload] = field(default_factory=dict)
-    initialized: list[tuple[Workload, JobContext]] = field(default_factory=list)
 
 
 @dataclass
@@ -292,25 +280,3 @@ def stop_run(run: RunContext, reason: str) -> None:
         run.notes.append(f"remaining jobs skipped: {reason}")
         if run.output is not None:
             run.add_event(f"remaining jobs skipped: {reason}")
-
-
-def unfinished_status(status: JobStatus) -> JobStatus:
-    """A job the run closed on before it ended: ABORTED if it was running (Ctrl-C, a
-    crash), else SKIPPED (it never started)."""
-    return JobStatus.ABORTED if status == JobStatus.RUNNING else JobStatus.SKIPPED
-
-
-#: A job whose process died under it (a pool worker crashed) failed.
-CRASHED = JobStatus.FAILED
-
-
-def finalize_workloads(run: RunContext) -> None:
-    """WA's finalize, in reverse order of initialize; a failure is a warning."""
-    import warnings
-
-    for workload, job in reversed(run.progress.initialized):
-        try:
-            workload.finalize(job)
-        except Exception as exc:
-            warnings.warn(f"workload {workload.name!r} failed to finalize: {exc}",
-                          stacklevel=1)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import platform
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pytest
 
@@ -21,9 +21,27 @@ from ..output.meta import config_pod, spec_pod, target_info_pod
 from ..output.writer import RunWriter
 
 if TYPE_CHECKING:
+    from ..agenda.spec import RunSettings
     from ..output.plan import RunPlan
     from ..output.reader import RunOutput
-    from .run import RunContext
+    from ..targets.protocols import Target
+    from .role import RunRole
+
+
+class OpeningRun(Protocol):
+    """What opening the output needs of the run (``run.py`` has it all)."""
+
+    config: pytest.Config
+    device: str
+    role: RunRole
+    plan: RunPlan | None
+    output: RunWriter | None
+    settings: RunSettings
+    nodeids: dict[int, str]
+    instrument_plan: dict[str, tuple[Any, dict[str, Any], str]]
+
+    @property
+    def target(self) -> Target: ...
 
 
 def package_version(distribution: str) -> str:
@@ -64,7 +82,7 @@ def previous_run(config: pytest.Config) -> RunOutput | None:
     return config.stash[_PREVIOUS_RUN]
 
 
-def open_run_output(run: RunContext) -> tuple[RunWriter, str | None]:
+def open_run_output(run: OpeningRun) -> tuple[RunWriter, str | None]:
     """This process's writer, and a note for the summary (moved aside, resumed)."""
     config, plan = run.config, run.plan
     assert plan is not None  # the output is opened only for a run with jobs
@@ -80,7 +98,7 @@ def open_run_output(run: RunContext) -> tuple[RunWriter, str | None]:
     return writer, note
 
 
-def _start_fields(run: RunContext, plan: RunPlan, directory: Path) -> dict[str, Any]:
+def _start_fields(run: OpeningRun, plan: RunPlan, directory: Path) -> dict[str, Any]:
     settings = run.settings
     stage = settings.project_stage
     return dict(
@@ -103,7 +121,7 @@ def _spec_pods(plan: RunPlan) -> list[dict[str, Any]]:
     return [spec_pod(p.job.spec, p.output_id) for p in plan.jobs]
 
 
-def _config_pod(run: RunContext, directory: Path) -> dict[str, Any]:
+def _config_pod(run: OpeningRun, directory: Path) -> dict[str, Any]:
     instruments = {name: values for name, (_, values, _) in run.instrument_plan.items()}
     return config_pod(run.settings, run.device, instruments, str(directory),
                       _device_config(run.config, run.device))
@@ -132,7 +150,7 @@ def _resume(config: pytest.Config, directory: Path, plan: RunPlan) -> RunWriter:
 
 # --- a pool worker's share ---
 
-def _job_writer(run: RunContext, plan: RunPlan, directory: Path) -> JobWriter:
+def _job_writer(run: OpeningRun, plan: RunPlan, directory: Path) -> JobWriter:
     """A worker's writer; at its ``open`` (its first job): plan.json, the device's
     target info, and the shared meta files if this worker is the first to get
     there (in a resumed run they are the first session's, and stay).
@@ -158,7 +176,7 @@ def _job_writer(run: RunContext, plan: RunPlan, directory: Path) -> JobWriter:
     return writer
 
 
-def _write_shared_meta(run: RunContext, plan: RunPlan, directory: Path) -> None:
+def _write_shared_meta(run: OpeningRun, plan: RunPlan, directory: Path) -> None:
     meta = directory / "__meta"
     write_json(meta / "config.json", _config_pod(run, directory))
     write_json(meta / "jobs.json", {"jobs": _spec_pods(plan)})
@@ -166,7 +184,7 @@ def _write_shared_meta(run: RunContext, plan: RunPlan, directory: Path) -> None:
     RunWriter(directory).copy_raw_config(plan.raw_files())
 
 
-def write_run_plan(run: RunContext, directory: Path) -> None:
+def write_run_plan(run: OpeningRun, directory: Path) -> None:
     """``__meta/plan.json`` from this process's collection (pool workers)."""
     plan = run.plan
     assert plan is not None
@@ -184,7 +202,7 @@ def write_run_plan(run: RunContext, directory: Path) -> None:
                          "devices": list(run.role.pool) or [run.device]})
 
 
-def record_lost_device(run: RunContext, reason: str) -> None:
+def record_lost_device(run: OpeningRun, reason: str) -> None:
     """A pool worker's device is lost: say so in the run directory (and write the
     plan, in case no worker got to its first job)."""
     directory = output_path(run.config)

@@ -19,7 +19,7 @@ from ..model.parameters import resolve_parameters
 from ..model.results import Artifact, Metric, checked_number
 from ..model.runlog import RUN_LOGGER
 from .assembly import RunPlugins
-from .lifecycle import Progress, finalize_workloads, unfinished_status
+from .progress import Progress, finalize_workloads, unfinished_status
 from .role import RunRole
 from .settings import merged_settings
 
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from ..agenda.spec import JobSpec
     from ..output.plan import RunPlan
     from ..output.writer import RunWriter
-    from ..targets.base import Target
+    from ..targets.protocols import Target
 
 logger = RUN_LOGGER
 
@@ -218,7 +218,7 @@ class RunContext:
         self.started = False
         self.interrupted = interrupted
         try:
-            finalize_workloads(self)
+            finalize_workloads(self.progress)
             self._run_end()
         finally:
             self._close()

@@ -12,7 +12,7 @@ import pytest
 
 if TYPE_CHECKING:
     from ..plugins.context import JobContext
-    from ..targets.base import Target
+    from ..targets.protocols import Target
 
 
 class CoreStages:

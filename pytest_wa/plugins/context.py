@@ -27,7 +27,8 @@ if TYPE_CHECKING:
     from ..agenda.spec import Job, JobSpec, RunSettings
     from ..output.plan import RunPlan
     from ..output.writer import RunWriter
-    from ..targets.base import CommandResult, Target
+    from ..targets.base import CommandResult
+    from ..targets.protocols import Target
 
 
 class RunView(Protocol):

@@ -30,7 +30,7 @@ from .facts import DeviceFacts
 from .given import Given, Problems, resolve
 
 if TYPE_CHECKING:
-    from ..targets.base import Target
+    from ..targets.protocols import Target
     from .journal import Journal
 
 ROTATIONS = {"natural": 0, "left": 1, "inverted": 2, "right": 3}

@@ -21,7 +21,7 @@ from ..model.errors import (
 from ..model.runlog import RUN_LOGGER
 
 if TYPE_CHECKING:
-    from ..targets.base import Target
+    from ..targets.protocols import Target
 
 logger = RUN_LOGGER
 _KEEP_TYPE = (TargetNotRespondingError, TargetTransientError, CommandTimeoutError)

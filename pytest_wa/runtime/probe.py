@@ -16,7 +16,7 @@ from ..model.errors import TargetError
 from .facts import CPU_ROOT, CPUINFO, DeviceFacts, build_facts, parse_cpu_tree
 
 if TYPE_CHECKING:
-    from ..targets.base import Target
+    from ..targets.protocols import Target
 
 _CPUFREQ_FILES = ("related_cpus", "scaling_available_governors",
                   "scaling_available_frequencies", "cpuinfo_min_freq", "cpuinfo_max_freq")

@@ -99,13 +99,3 @@ def random_order_notice(config: pytest.Config, items: list[pytest.Item]) -> str 
         return None
     seed = wa_seed(config)
     return f"pytest-wa: random execution order, seed {seed} (--wa-seed {seed} repeats it)"
-
-
-def start_run(config: pytest.Config) -> RunContext:
-    """The started run; a device that cannot be had ends the session with one clear line."""
-    run = get_run(config)
-    try:
-        run.start()
-    except (InputError, TargetError) as exc:
-        pytest.exit(f"pytest-wa: {exc}", returncode=pytest.ExitCode.USAGE_ERROR)
-    return run

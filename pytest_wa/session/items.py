@@ -25,9 +25,8 @@ from ..model.status import JobStatus
 from ..model.warnings import PytestWAWarning, warn_at
 from ..plugins.context import JobContext
 from .catalog import session_catalog
-from .collection import start_run
 from .detect import looks_like_agenda
-from .state import JobRecord, get_run, get_tally, wa_seed
+from .state import JobRecord, get_run, get_tally, start_run, wa_seed
 
 WA_PROPERTY_PREFIXES = ("wa_", "metric:", "classifier:")
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from ..engine.lifecycle import CRASHED, unfinished_status
+from ..engine.progress import CRASHED, unfinished_status
 from ..model.results import Artifact, Event, Metric
 from ..model.status import JobStatus
 from ..output.atomic import append_record, write_json

@@ -91,3 +91,15 @@ def wa_seed(config: pytest.Config) -> int:
             seed = random.randrange(2**32)
         config.stash[SEED_KEY] = seed
     return seed
+
+
+def start_run(config: pytest.Config) -> RunContext:
+    """The started run; a device that cannot be had ends the session with one clear line."""
+    from ..model.errors import InputError, TargetError
+
+    run = get_run(config)
+    try:
+        run.start()
+    except (InputError, TargetError) as exc:
+        pytest.exit(f"pytest-wa: {exc}", returncode=pytest.ExitCode.USAGE_ERROR)
+    return run

@@ -2,8 +2,7 @@
 
 Every call that touches the target takes a timeout (``DEFAULT_TIMEOUT`` when
 the caller gives none); nothing waits forever. What a target can do is
-declared in ``protocols.py``; its protocols are re-exported here so that
-``from pytest_wa.targets.base import Target`` keeps working.
+declared in ``protocols.py`` (the package ``pytest_wa.targets`` exports both).
 """
 
 from __future__ import annotations
@@ -44,25 +43,3 @@ class TargetProperties:
     def as_dict(self) -> dict[str, Any]:
         return {"os": self.os, "kernel": self.kernel, "abi": self.abi, "cpus": self.cpus,
                 "hostname": self.hostname, "model": self.model, **self.extra}
-
-
-# Re-exported for the existing imports; protocols.py imports the value types above,
-# so this import comes after them (the package imports base before protocols).
-from .protocols import (  # noqa: E402
-    BackgroundCommand,
-    CommandRunner,
-    Connection,
-    FileTransfer,
-    HardReset,
-    Logcat,
-    Packages,
-    Power,
-    Properties,
-    Screens,
-    Target,
-    ValueAccess,
-)
-
-__all__ = ["DEFAULT_TIMEOUT", "BackgroundCommand", "CommandResult", "CommandRunner",
-           "Connection", "FileTransfer", "HardReset", "Logcat", "Packages", "Power",
-           "Properties", "Screens", "Target", "TargetProperties", "ValueAccess"]

@@ -12,12 +12,20 @@ from __future__ import annotations
 import os
 import posixpath
 import shlex
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from ...model.errors import TargetError
+from ..protocols import CommandRunner, FileTransfer
+from .adb_client import AdbServer
 
-if TYPE_CHECKING:
-    from .target import AndroidTarget
+
+class AndroidTarget(CommandRunner, FileTransfer, Protocol):
+    """What moving files needs of the device: its adb server and serial, commands."""
+
+    @property
+    def address(self) -> str: ...
+    server: AdbServer
+    serial: str
 
 
 def sync_device(target: AndroidTarget, timeout: float) -> Any:

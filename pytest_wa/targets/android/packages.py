@@ -12,13 +12,18 @@ import os
 import posixpath
 import secrets
 import shlex
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from ...model.errors import TargetError
 from ..base import DEFAULT_TIMEOUT
+from ..protocols import CommandRunner, FileTransfer
 
-if TYPE_CHECKING:
-    from .target import AndroidTarget
+
+class AndroidTarget(CommandRunner, FileTransfer, Protocol):
+    """What installing needs of the device: commands, a push, a name for messages."""
+
+    @property
+    def address(self) -> str: ...
 
 
 def install(target: AndroidTarget, apk: str, scratch: str, *, replace: bool = True,

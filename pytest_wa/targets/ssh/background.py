@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from ...model.errors import CommandTimeoutError, TargetNotRespondingError
 from ..base import DEFAULT_TIMEOUT, CommandResult
 from ..remote_shell import KILL_TIMEOUT
 from .session import RemoteCommand
 
-if TYPE_CHECKING:
-    from .commands import SshShell
+
+class SshShell(Protocol):
+    """What a background command needs of the shell that started it."""
+
+    @property
+    def address(self) -> str: ...
+
+    def kill_groups(self, pids: list[int], *, as_root: bool = False) -> None: ...
 
 
 class SshBackgroundCommand:

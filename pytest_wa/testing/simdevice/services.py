@@ -11,13 +11,28 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from .process import Identity
+from .props import Properties
+from .rootfs import DeviceRoot
+from .shell import ShellServices
 from .sync import SyncService
 from .transport import Handler, Stream
 
-if TYPE_CHECKING:
-    from .adbd import Adbd
+
+class Adbd(Protocol):
+    """What the services need of the daemon that opens them (adbd.py)."""
+
+    rootfs: DeviceRoot
+    props: Properties
+    shell: ShellServices
+    is_root: bool
+
+    def identity(self) -> Identity: ...
+    def track(self, work: Awaitable[object]) -> None: ...
+    async def reboot(self) -> None: ...
+    async def restart_adbd(self, as_root: bool) -> None: ...
 
 NOT_DEBUGGABLE = "adbd cannot run as root in production builds\n"
 ALREADY_ROOT = "adbd is already running as root\n"
