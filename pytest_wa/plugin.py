@@ -123,29 +123,13 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         from .session.collection import plan_and_resume
 
         plan_and_resume(config, items)
-        config.stash[_PLANNED] = True
-
-
-_PLANNED = pytest.StashKey[bool]()
-
-
-def _will_run(session: pytest.Session) -> bool:
-    """Whether the jobs collected are going to run (so the device is needed now).
-
-    Not with --co, nor when collection failed: pytest calls collection_finish
-    even then, and stops before the first item.
-    """
-    config = session.config
-    if config.option.collectonly or not config.stash.get(_PLANNED, False):
-        return False
-    return not (session.testsfailed and not config.option.continue_on_collection_errors)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     if _collected_agendas():
-        from .session.collection import prepare_run
+        from .session.collection import jobs_will_run, prepare_run
 
-        prepare_run(session, _will_run(session))
+        prepare_run(session, jobs_will_run(session))
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -38,7 +38,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-DOCS = Path(__file__).resolve().parent.parent / "docs"
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+README = ROOT / "README.md"
 FENCE = re.compile(
     r"(?:^<!--\s*(?P<mode>run|fails|error|file|collect|devices)\s+name=(?P<name>\S+)\s*-->\n)?"
     r"^```(?P<lang>[\w-]*)\n(?P<body>.*?)^```\s*$",
@@ -79,7 +81,7 @@ def _blocks(path: Path) -> list[Block]:
     return blocks
 
 
-ALL_BLOCKS = [block for doc in sorted(DOCS.glob("*.md")) for block in _blocks(doc)]
+ALL_BLOCKS = [block for doc in [README, *sorted(DOCS.glob("*.md"))] for block in _blocks(doc)]
 
 
 def _is_agenda(block: Block) -> bool:
@@ -182,3 +184,34 @@ def test_catalog_output_in_docs(pytester: pytest.Pytester, block: Block) -> None
         result = pytester.runpytest(*command["args"].split())
         assert result.ret == pytest.ExitCode.OK
         assert [line.rstrip() for line in result.outlines] == expected, lines[start]
+
+
+# A README command line: `pytest ARGS  # comment`.
+README_COMMAND = re.compile(r"^pytest (?P<args>.+?)\s{2,}#", re.MULTILINE)
+NEEDS_MORE = ("--wa-config", "-n ", "--wa-list", "--wa-show")  # files or devices of the user's
+
+
+def _readme_commands() -> list[str]:
+    text = README.read_text(encoding="utf-8")
+    return [m["args"] for m in README_COMMAND.finditer(text)
+            if not any(flag in m["args"] for flag in NEEDS_MORE)]
+
+
+def test_readme_has_commands() -> None:
+    """Guard the extraction: the README's command lines are found."""
+    assert len(_readme_commands()) >= 5
+
+
+@pytest.mark.parametrize("args", _readme_commands())
+def test_readme_commands_collect(pytester: pytest.Pytester, args: str) -> None:
+    """Every README command that needs nothing of the user's collects what it names
+    (from a copy of the repository's example agendas, as a new user runs it)."""
+    import shlex
+    import shutil
+
+    shutil.copytree(ROOT / "example_agendas", pytester.path / "example_agendas")
+    result = pytester.runpytest("--co", "-q", "-p", "no:cacheprovider", *shlex.split(args))
+    output = result.stdout.str()
+    assert result.ret == pytest.ExitCode.OK, output + result.stderr.str()
+    counts = re.findall(r"(\d+)(?:/\d+)? tests? collected|collected (\d+) items?", output)
+    assert counts and int(next(n for n in counts[-1] if n)) >= 1, output

@@ -719,3 +719,88 @@ def test_a_metric_that_is_not_a_number_is_refused_where_it_is_added(
     state = state_jobs(run)[0][3]
     assert state == load(run / "wk1-idle-1" / "result.json")["status"]
     assert state != "ABORTED(10)"
+
+
+# --- results.csv lists final attempts only (issue 12) --------------------------
+
+# Iteration 2 fails its first attempt; iteration 3 fails until the file "fixed"
+# exists. Each attempt records its number as a metric (extract_results runs after
+# a failed execute too), so rows of an earlier attempt would show in results.csv.
+ATTEMPTS_AGENDA = """
+    config: {iterations: 3, max_retries: 1}
+    workloads:
+      - {id: m, name: idle, params: {duration: 0}}
+"""
+ATTEMPTS_CONFTEST = """
+    from pathlib import Path
+
+    TRIES = Path({tries!r})
+
+    def pytest_wa_job_execute(job):
+        tries = TRIES / f"tries-{{job.iteration}}"
+        count = int(tries.read_text()) + 1 if tries.exists() else 1
+        tries.write_text(str(count))
+        if (job.iteration == 2 and count == 1) or \\
+                (job.iteration == 3 and not (TRIES / "fixed").exists()):
+            raise RuntimeError(f"attempt {{count}} fails")
+
+    def pytest_wa_job_extract_results(job):
+        job.add_metric("attempt", int((TRIES / f"tries-{{job.iteration}}").read_text()))
+
+    def pytest_wa_run_end(run):
+        run.add_metric("sessions", 1)
+"""
+CSV_HEADER_LINE = b"id,workload,iteration,metric,value,units\r\n"
+
+
+def write_attempts(pytester: pytest.Pytester, agenda: str = ATTEMPTS_AGENDA) -> None:
+    write(pytester, "agenda.yaml", agenda)
+    write(pytester, "conftest.py", ATTEMPTS_CONFTEST.format(tries=str(pytester.path)))
+
+
+def csv_job_rows(run: Path) -> list[tuple[str, int, float]]:
+    """(id, iteration, attempt) of every job row of results.csv, in file order; the
+    file keeps WA3's header and CRLF line ends."""
+    raw = (run / "results.csv").read_bytes()
+    assert raw.startswith(CSV_HEADER_LINE)
+    assert raw.count(b"\n") == raw.count(b"\r\n")
+    rows = list(csv.reader(io.StringIO(raw.decode())))[1:]
+    return [(row[0], int(row[2]), float(row[4])) for row in rows if row[0]]
+
+
+def csv_run_rows(run: Path) -> list[list[str]]:
+    rows = list(csv.reader(io.StringIO((run / "results.csv").read_text())))[1:]
+    return [row for row in rows if not row[0]]
+
+
+def test_results_csv_has_only_the_final_attempt_of_a_retried_job(
+        pytester: pytest.Pytester) -> None:
+    write_attempts(pytester)
+    result = pytester.runpytest("agenda.yaml")
+    result.assert_outcomes(passed=2, failed=1)
+    run = pytester.path / "wa_output"
+    assert csv_job_rows(run) == [("m", 1, 1), ("m", 2, 2), ("m", 3, 2)]
+    output = pytest_wa.RunOutput(run)
+    for job in output.jobs:  # each row is the metric of the job's final result.json
+        assert csv_job_rows(run)[job.iteration - 1][2] == job.metric("attempt").value
+        earlier = output.failed_attempts(job)
+        assert [a.metric("attempt").value for a in earlier] == list(range(1, job.retries + 1))
+    assert csv_run_rows(run) == [["", "", "", "sessions", "1", ""]]
+
+
+def test_a_resumed_run_has_each_jobs_rows_once(pytester: pytest.Pytester) -> None:
+    """No retries here: iterations 2 and 3 fail, --wa-resume runs them again."""
+    write_attempts(pytester, ATTEMPTS_AGENDA.replace("max_retries: 1", "max_retries: 0"))
+    pytester.runpytest("agenda.yaml").assert_outcomes(passed=1, failed=2)
+    run = pytester.path / "wa_output"
+    first = (run / "results.csv").read_bytes().splitlines(keepends=True)
+    assert csv_job_rows(run) == [("m", 1, 1), ("m", 2, 1), ("m", 3, 1)]
+    (pytester.path / "fixed").touch()
+    result = pytester.runpytest("agenda.yaml", "--wa-resume", "wa_output")
+    result.assert_outcomes(passed=2, deselected=1)
+    assert csv_job_rows(run) == [("m", 1, 1), ("m", 2, 2), ("m", 3, 2)]
+    again = (run / "results.csv").read_bytes().splitlines(keepends=True)
+    assert again[:2] == first[:2]  # the header and the job not run again, byte for byte
+    output = pytest_wa.RunOutput(run)
+    assert [job.metric("attempt").value for job in output.jobs] == [1, 2, 2]
+    assert len(csv_run_rows(run)) == len(output.metrics) == 2  # one per session, once each

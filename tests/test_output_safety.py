@@ -35,9 +35,32 @@ AGENDA = """
 """
 
 
-def start_run(pytester: pytest.Pytester, *args: str) -> tuple[subprocess.Popen, Path]:
+# Two quick jobs, then one whose first attempt fails (with a metric) and whose
+# retry waits for a long time: the run is stopped during the retry.
+RETRIED_AGENDA = """
+    config: {{max_retries: 1}}
+    workloads:
+      - id: quick
+        name: command
+        iterations: 2
+        params:
+          command: "echo speed=42"
+          metrics: {{speed: 'speed=(\\d+)'}}
+      - id: flaky
+        name: command
+        params:
+          command: >-
+            n=$(cat {count} 2>/dev/null || echo 0); n=$((n+1)); echo $n > {count};
+            echo attempt=$n; [ $n -ge 2 ] || exit 1; echo $$ > {flag}; exec sleep 60
+          metrics: {{attempt: 'attempt=(\\d+)'}}
+"""
+
+
+def start_run(pytester: pytest.Pytester, *args: str, agenda: str = AGENDA
+              ) -> tuple[subprocess.Popen, Path]:
     flag = pytester.path / "slow-started"
-    pytester.makefile(".yaml", agenda=textwrap.dedent(AGENDA.format(flag=flag)))
+    text = agenda.format(flag=flag, count=pytester.path / "count")
+    pytester.makefile(".yaml", agenda=textwrap.dedent(text))
     process = subprocess.Popen(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--wa-order",
          "by_workload", *args], cwd=pytester.path, stdout=subprocess.PIPE,
@@ -93,6 +116,22 @@ def test_sigkill_mid_job_leaves_every_finished_job_loadable(pytester: pytest.Pyt
         json.loads((output / name).read_text())  # whole, valid JSON
     rows = (output / "results.csv").read_text().splitlines()
     assert len([row for row in rows if row.startswith("quick,")]) == 3
+    assert not list(output.rglob(".*.tmp"))
+
+
+def test_sigkill_during_a_retry_leaves_no_rows_of_the_attempt_it_replaces(
+        pytester: pytest.Pytester) -> None:
+    """results.csv lists final attempts only, and stays true to the run at any moment:
+    the retried attempt's rows left it when the retry started; finished jobs' stay."""
+    process, output = start_run(pytester, agenda=RETRIED_AGENDA)
+    kill_hard(process, pytester)
+    run = pytest_wa.RunOutput(output)
+    flaky = run.job("flaky", 1)
+    assert flaky.status == pytest_wa.JobStatus.RUNNING and flaky.retries == 1
+    assert [a.metric("attempt").value for a in run.failed_attempts(flaky)] == [1]
+    assert (output / "results.csv").read_bytes() == (
+        b"id,workload,iteration,metric,value,units\r\n"
+        b"quick,command,1,speed,42,\r\nquick,command,2,speed,42,\r\n")
     assert not list(output.rglob(".*.tmp"))
 
 

@@ -5,15 +5,18 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from test_output_layout import ATTEMPTS_AGENDA, ATTEMPTS_CONFTEST, csv_job_rows, csv_run_rows
 from test_wa3_compat import check_wa3_reads_the_same
 
 from pytest_wa import RunOutput
@@ -455,3 +458,79 @@ def test_ctrl_c_on_a_pool_run_keeps_every_finished_job_and_resume_runs_the_rest(
     assert Counter(job["status"] for job in
                    check_state_lists_every_job_once(output, 12)) == {"OK(7)": 12}
     assert RunOutput(output).status.name == "OK"
+
+
+@pytest.fixture
+def unreachable() -> Iterator[list[str]]:
+    """Two SSH boards that refuse every connection: ports bound here, never listening."""
+    with socket.socket() as first, socket.socket() as second:
+        for sock in (first, second):
+            sock.bind(("127.0.0.1", 0))
+        yield [f"ssh://nobody@127.0.0.1:{sock.getsockname()[1]}" for sock in (first, second)]
+
+
+@pytest.mark.parametrize("slow", ["dead", "alive"],
+                         ids=["others-collect-first", "dead-one-leaves-first"])
+def test_a_device_that_cannot_be_had_gets_no_job(pytester, unreachable, slow) -> None:
+    """Fewer jobs than three per device (dealt once, all workers awaited): the worker
+    whose device cannot be had leaves at collection and is counted out, whether its
+    leaving or the others' collections come last, so every job runs on the others."""
+    agenda(pytester, 3, "sleep 0.5")
+    pytester.makefile(".yaml", lab=LAB)
+    dead = unreachable[0]
+    pytester.makeconftest(f"""
+        import time
+
+        def pytest_wa_make_target(config, device):
+            if (device == {dead!r}) == ({slow!r} == "dead"):
+                time.sleep(1.5)
+    """)
+    result = run(pytester, "agenda.yaml", "-n", "3", "--wa-config=lab.yaml",
+                 f"--wa-device=a,{dead},b")
+    result.assert_outcomes(passed=3)
+    output = pytester.path / "wa_output"
+    jobs = check_state_lists_every_job_once(output, 3)
+    assert {job["status"] for job in jobs} == {"OK(7)"}
+    assert set(check_one_job_at_a_time(job_results(output))) == {"a", "b"}
+    result.stdout.fnmatch_lines([f"*device {dead} lost (cannot use device*"])
+    assert (output / "__workers" / "gw1.lost").read_text().startswith("cannot use device")
+    assert RunOutput(output).status.name == "OK"
+
+
+def test_a_pool_whose_devices_cannot_be_had_skips_every_job_and_fails(pytester,
+                                                                      unreachable) -> None:
+    """No worker reaches the run directory: the controller prepares it, records the
+    losses and the plan, and --wa-resume later runs the jobs on devices that work."""
+    agenda(pytester, 3, "true")
+    result = run(pytester, "agenda.yaml", "-n", "2", f"--wa-device={','.join(unreachable)}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stdout.str()
+    result.stdout.fnmatch_lines(["*no device of the pool is left: 3 job(s) did not run*"])
+    output = pytester.path / "wa_output"
+    jobs = check_state_lists_every_job_once(output, 3)
+    assert {job["status"] for job in jobs} == {"SKIPPED(11)"}
+    assert not job_results(output)
+    assert sorted(path.name for path in (output / "__workers").glob("*.lost")) == [
+        "gw0.lost", "gw1.lost"]
+    assert RunOutput(output).status.name == "FAILED"
+
+    pytester.makefile(".yaml", lab=LAB)
+    again = run(pytester, "agenda.yaml", "-n", "2", "--wa-config=lab.yaml", "--wa-device=a,b",
+                "--wa-resume=wa_output")
+    again.assert_outcomes(passed=3)
+    assert RunOutput(output).status.name == "OK"
+
+
+def test_results_csv_of_a_pool_run_lists_each_jobs_final_attempt_once(pytester) -> None:
+    """A retry in the pool, then --wa-resume: every job's rows once, its last attempt's."""
+    pytester.makefile(".yaml", agenda=ATTEMPTS_AGENDA, lab=LAB)
+    pytester.makeconftest(ATTEMPTS_CONFTEST.format(tries=str(pytester.path)))
+    pool = ("-n", "2", "--wa-config=lab.yaml", "--wa-device=a,b")
+    run(pytester, "agenda.yaml", *pool).assert_outcomes(passed=2, failed=1)
+    output = pytester.path / "wa_output"
+    assert sorted(csv_job_rows(output)) == [("m", 1, 1), ("m", 2, 2), ("m", 3, 2)]
+    (pytester.path / "fixed").touch()
+    run(pytester, "agenda.yaml", *pool, "--wa-resume=wa_output").assert_outcomes(passed=1)
+    assert sorted(csv_job_rows(output)) == [("m", 1, 1), ("m", 2, 2), ("m", 3, 3)]
+    run_output = RunOutput(output)
+    assert [job.metric("attempt").value for job in run_output.jobs] == [1, 2, 3]
+    assert len(csv_run_rows(output)) == len(run_output.metrics)

@@ -81,7 +81,12 @@ class Entry:
 
     def path_of(self, name: str) -> str:
         """The key path of a field, under the name (or alias) the user wrote."""
-        return f"{self.key_path}.{self.field_keys.get(name, name)}"
+        return join_key(self.key_path, self.field_keys.get(name, name))
+
+
+def join_key(prefix: str, key: Any) -> str:
+    """``prefix.key``, or ``key`` alone at a file's top level (a config file)."""
+    return f"{prefix}.{key}" if prefix else str(key)
 
 
 def key_location(mapping: Any, key: Any, default: Location) -> Location:
@@ -105,7 +110,7 @@ def read_spec_fields(raw: dict, entry: Entry, problems: ProblemList, extra: tupl
     leftovers: dict[str, Any] = {}
     for key, value in raw.items():
         where = key_location(raw, key, entry.location)
-        path = f"{entry.key_path}.{key}"
+        path = join_key(entry.key_path, key)
         name = ALIAS_TO_FIELD.get(key) if isinstance(key, str) else None
         if key in extra:
             continue

@@ -19,7 +19,7 @@ from typing import Any
 from ..model.errors import AgendaError, Location
 from ..model.parameters import shown, type_name
 from .catalog import Catalog, PluginInfo
-from .config import read_config
+from .config import ConfigFile, read_config
 from .entries import ProblemList, Toggle, key_location, unknown_key_message
 from .entry_lists import SECTION_KEYS, read_entries
 from .groups import MAX_SECTION_NODES, section_tree
@@ -29,7 +29,8 @@ from .spec import Agenda
 TOP_LEVEL_KEYS = ["config", "global", "sections", "workloads"]
 
 
-def build_agenda(data: Any, path: str, files: Sequence[str], catalog: Catalog) -> Agenda:
+def build_agenda(data: Any, path: str, files: Sequence[str], catalog: Catalog,
+                 config_files: Sequence[ConfigFile] = ()) -> Agenda:
     """Validate ``data`` (loaded from ``path``) and expand it into an Agenda.
 
     Every problem found is reported at once, in file and line order: entries with
@@ -46,7 +47,8 @@ def build_agenda(data: Any, path: str, files: Sequence[str], catalog: Catalog) -
         if key not in TOP_LEVEL_KEYS:
             problems.add(key_location(data, key, top), str(key),
                          unknown_key_message(key, TOP_LEVEL_KEYS))
-    configs, settings, plugin_configs = read_config(data, path, catalog, problems)
+    read = read_config(data, path, catalog, problems, config_files)
+    configs, settings, plugin_configs = read.configs, read.settings, read.plugin_configs
     workloads, sections = read_entries(data, path, problems)
     if not problems and not workloads and not any(s.workloads for s in sections):
         problems.add(key_location(data, "workloads", top), "workloads",
@@ -60,7 +62,8 @@ def build_agenda(data: Any, path: str, files: Sequence[str], catalog: Catalog) -
                                                                 p.location.line)))
     explicit = frozenset(name for config in configs for name in config.fields)
     return Agenda(path, settings.value, tuple(specs), plugin_configs, tuple(files),
-                  explicit | settings.explicit)
+                  explicit | settings.explicit, settings.locations,
+                  tuple(config_path for config_path, _ in config_files), read.notes)
 
 
 __all__ = ["MAX_JOBS", "MAX_SECTION_NODES", "SECTION_KEYS", "TOP_LEVEL_KEYS", "Catalog",

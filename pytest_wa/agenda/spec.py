@@ -112,6 +112,12 @@ class Agenda:
     plugin_configs: dict[str, dict[str, Any]]
     files: tuple[str, ...]
     explicit_settings: frozenset[str] = frozenset()
+    #: Where each run setting was written (the last of the config files and agenda).
+    setting_locations: dict[str, Location] = field(default_factory=dict)
+    #: Config files read before the agenda (WA3's user config.yaml).
+    config_files: tuple[str, ...] = ()
+    #: What the user should know about the files (WA3 settings pytest-wa does not use).
+    notes: tuple[str, ...] = ()
 
     @property
     def job_count(self) -> int:

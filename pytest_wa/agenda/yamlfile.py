@@ -1,9 +1,11 @@
 """Parse one YAML file into located plain data; every failure becomes an AgendaError.
 
-Only YAML's core types are built, so no tag can run code: an unknown tag is a
-located error, as are a key written twice in one mapping and an integer too
-long to be a number. Files are read as UTF-8 and bounded in size, and the
-checks of ``yamllimits`` run before anything is constructed.
+Only YAML's core types are built, plus WA3's three tags as the frozen values of
+``tagged`` (agendas saved by WA3 carry them), so no tag can run code: any other
+tag is a located error, as are a tagged value whose text does not fit its tag
+(at its key path), a key written twice in one mapping and an integer too long
+to be a number. Files are read as UTF-8 and bounded in size, and the checks of
+``yamllimits`` run before anything is constructed.
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ from typing import Any
 
 import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
-from yaml.nodes import MappingNode, Node, SequenceNode
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..model.errors import AgendaError, Location, Problem
 from .located import LocatedDict, LocatedList
+from .tagged import WA_TAGS, TaggedValueError, quoted
 from .yamllimits import MAX_WRITTEN_VALUES, SAFE_LOADER, check_graph, scan_events
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -86,7 +89,7 @@ def _yaml_problem(exc: yaml.MarkedYAMLError, path: str) -> Problem:
         what += f", {exc.context}" + (f" that starts at line {start}" if start != line else "")
     if not isinstance(exc, ConstructorError):
         what = f"YAML syntax error: {what}"
-    return Problem(Location(path, line), "", what)
+    return Problem(Location(path, line), getattr(exc, "key_path", ""), what)
 
 
 class _LocatingLoader(SAFE_LOADER):
@@ -118,15 +121,21 @@ def _construct_mapping(loader: _LocatingLoader, node: MappingNode) -> LocatedDic
                 raise ConstructorError(None, None, f"duplicate key {key!r}: a key can appear "
                                        "only once in a mapping", key_node.start_mark)
             own_seen.add(key)
-        result[key] = loader.construct_object(value_node, deep=True)
+        try:
+            result[key] = loader.construct_object(value_node, deep=True)
+        except _BadTaggedValue as exc:
+            raise exc.under(str(key)) from None
         result.key_lines[key] = loader._loc(key_node)
     return result
 
 
 def _construct_sequence(loader: _LocatingLoader, node: SequenceNode) -> LocatedList:
     result = LocatedList(loader._loc(node))
-    for child in node.value:
-        result.append(loader.construct_object(child, deep=True))
+    for index, child in enumerate(node.value):
+        try:
+            result.append(loader.construct_object(child, deep=True))
+        except _BadTaggedValue as exc:
+            raise exc.under(f"[{index}]") from None
         result.item_lines.append(loader._loc(child))
     return result
 
@@ -140,14 +149,49 @@ def _construct_int(loader: _LocatingLoader, node: Node) -> int:
                                node.start_mark) from None
 
 
+class _BadTaggedValue(ConstructorError):
+    """A WA3 tagged value that does not fit its tag; it learns the key path it was
+    written under as it leaves the mappings and lists that hold it."""
+
+    def __init__(self, message: str, node: Node) -> None:
+        super().__init__(None, None, message, node.start_mark)
+        self._keys: list[str] = []
+
+    def under(self, key: str) -> _BadTaggedValue:
+        self._keys.insert(0, key)
+        return self
+
+    @property
+    def key_path(self) -> str:
+        """``config.device_config.shell_prompt``, ``workloads[0].params.prompt``..."""
+        return "".join(key if key.startswith("[") or not index else f".{key}"
+                       for index, key in enumerate(self._keys))
+
+
+def _construct_wa_value(loader: _LocatingLoader, node: Node) -> Any:
+    """A WA3 tagged scalar as its frozen value (``tagged``), its text checked now."""
+    if not isinstance(node, ScalarNode):
+        kind = "a mapping" if isinstance(node, MappingNode) else "a list"
+        raise _BadTaggedValue(f"!<{node.tag}> takes a single text value, not {kind}", node)
+    text = loader.construct_scalar(node)
+    try:
+        return WA_TAGS[str(node.tag)](str(text))
+    except TaggedValueError as exc:
+        raise _BadTaggedValue(f"invalid !<{node.tag}> value {quoted(str(text))}: {exc}",
+                              node) from None
+
+
 def _construct_undefined(loader: _LocatingLoader, node: Node) -> Any:
     tag = str(node.tag).replace("tag:yaml.org,2002:", "!!")
     raise ConstructorError(None, None, f"tag {tag!r} is not allowed: an agenda holds plain data "
-                           "only (mappings, lists, strings, numbers, booleans, null)",
+                           "only (mappings, lists, strings, numbers, booleans, null, and "
+                           "WA3's !<tag:wa:regex>, !<tag:wa:level> and !<tag:wa:cpu_mask>)",
                            node.start_mark)
 
 
 _LocatingLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 _LocatingLoader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
 _LocatingLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+for _tag in WA_TAGS:
+    _LocatingLoader.add_constructor(_tag, _construct_wa_value)
 _LocatingLoader.add_constructor(None, _construct_undefined)

@@ -3,21 +3,23 @@
 WA3 saves ``error.png`` and ``error.uix`` when a job fails, so that a failure
 on a phone in a lab can be understood without the phone. The capture is taken
 at the moment the stage fails, before teardown closes the app. A failed
-capture is a job event, never a second failure.
+capture is a job event, never a second failure; a device without ``logcat``
+(an Android-based board) is told once, and its jobs go on without a log.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import pytest
 
-from ..model.errors import TargetError
+from ..model.errors import CommandError, TargetError
 from ..model.runlog import RUN_LOGGER
 from ..targets.protocols import Logcat, Screens
+from ..targets.remote_shell import COMMAND_NOT_FOUND
 
 if TYPE_CHECKING:
     from ..plugins.context import JobContext
@@ -35,11 +37,13 @@ class AndroidJobEvidence:
 
     def __init__(self, target: EvidenceTarget) -> None:
         self.target = target
+        #: Found at the first job: the device has no ``logcat`` to clear or read.
+        self.logcat_missing = False
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_wa_job_start(self, job: JobContext) -> None:
-        if self.target.capture_logcat:
-            self._try(job, "clearing logcat", self.target.clear_logcat)
+        if self._keeps_logcat:
+            self._logcat_step(job, "clearing logcat", self.target.clear_logcat)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_wa_job_setup(self, job: JobContext) -> Generator[None, None, None]:
@@ -51,7 +55,7 @@ class AndroidJobEvidence:
 
     @pytest.hookimpl(trylast=True)
     def pytest_wa_job_end(self, job: JobContext) -> None:
-        if not self.target.capture_logcat or job.output_directory is None:
+        if not self._keeps_logcat or job.output_directory is None:
             return
         path = job.output_directory / "logcat.log"
 
@@ -60,7 +64,31 @@ class AndroidJobEvidence:
             job.add_artifact("logcat", path, kind="log",
                              description="the device's logcat during the job")
 
-        self._try(job, "saving logcat", save)
+        self._logcat_step(job, "saving logcat", save)
+
+    @property
+    def _keeps_logcat(self) -> bool:
+        return self.target.capture_logcat and not self.logcat_missing
+
+    def _logcat_step(self, job: JobContext, what: str, step: Callable[[], None]) -> None:
+        """Like ``_try``; a device without ``logcat`` is told once, then never asked again
+        (two round trips a job saved, and one warning instead of one a job)."""
+        try:
+            step()
+        except (TargetError, OSError) as exc:
+            if isinstance(exc, CommandError) and exc.exit_code == COMMAND_NOT_FOUND:
+                self._give_up_logcat(job, what, exc)
+            else:
+                self._note_failure(job, what, exc)
+
+    def _give_up_logcat(self, job: JobContext, what: str, exc: CommandError) -> None:
+        self.logcat_missing = True
+        said = exc.stderr.strip() or "command not found"
+        RUN_LOGGER.warning("Job %s: the device has no logcat (%s: %s); no job's logcat is "
+                           "saved from now on", job.output_id, what, said)
+        with contextlib.suppress(Exception):
+            job.add_event(f"{what} failed: the device has no logcat ({said}); no job's "
+                          "logcat is saved from now on")
 
     def _capture_failure(self, job: JobContext) -> Generator[None, None, None]:
         try:
@@ -88,11 +116,16 @@ class AndroidJobEvidence:
 
             self._try(job, f"saving {name}", save)
 
-    @staticmethod
-    def _try(job: JobContext, what: str, action: object) -> None:
+    @classmethod
+    def _try(cls, job: JobContext, what: str, action: Callable[[], None]) -> None:
         try:
-            action()  # type: ignore[operator]
+            action()
         except (TargetError, OSError) as exc:
-            RUN_LOGGER.warning("Job %s: %s failed: %s", job.output_id, what, exc)
-            with contextlib.suppress(Exception):
-                job.add_event(f"{what} failed: {exc}")
+            cls._note_failure(job, what, exc)
+
+    @staticmethod
+    def _note_failure(job: JobContext, what: str, exc: Exception) -> None:
+        """A failed capture is a warning and a job event, never a second failure."""
+        RUN_LOGGER.warning("Job %s: %s failed: %s", job.output_id, what, exc)
+        with contextlib.suppress(Exception):
+            job.add_event(f"{what} failed: {exc}")

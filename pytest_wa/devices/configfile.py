@@ -28,7 +28,7 @@ from ..agenda.yamlsource import LocatedDict, LocatedList, load_yaml_file
 from ..model.errors import AgendaError, ConfigError, Location, Problem, close_matches
 from ..model.parameters import resolve_parameters
 from .entry import DeviceEntry
-from .settings import BY_KIND, KIND_ALIASES, WA3_IGNORED
+from .settings import BY_KIND, KIND_ALIASES, WA3_IGNORED, WA3_IGNORED_BY_KIND
 
 TOP_LEVEL_KEYS = ("devices", "pools")
 
@@ -129,9 +129,18 @@ def _device_entry(name: str, body: Any, where: Location,
                         problems)
     if kind is None:
         return None
+    return settings_entry(name, kind, merged, locations, key, where, problems)
+
+
+def settings_entry(name: str, kind: str, merged: dict[str, Any],
+                   locations: dict[str, Location], key: str, where: Location,
+                   problems: list[Problem]) -> DeviceEntry | None:
+    """A device of ``kind`` from its settings (WA3's names accepted); None once its
+    problems are added to ``problems``. WA3-only settings become notes."""
+    ignored = WA3_IGNORED | WA3_IGNORED_BY_KIND.get(kind, frozenset())
     notes = tuple(f"{locations.get(k, where)}: {key}.{k}: WA3 setting, not used by pytest-wa"
-                  for k in merged if k in WA3_IGNORED)
-    given = {k: v for k, v in merged.items() if k not in WA3_IGNORED}
+                  for k in merged if k in ignored)
+    given = {k: v for k, v in merged.items() if k not in ignored}
     settings, found = resolve_parameters(BY_KIND[kind], given)
     for parameter, message in found:
         problems.append(Problem(locations.get(parameter, where), f"{key}.{parameter}",

@@ -42,6 +42,11 @@ def resolve_device(config: pytest.Config, name: str) -> DeviceEntry:
     devices = known_devices(config)
     if name in devices:
         return devices[name]
+    from .wa3 import agenda_device_named
+
+    named_by_agenda = agenda_device_named(config, name)
+    if named_by_agenda is not None:
+        return named_by_agenda
     inline = parse_inline(name)
     if inline is not None:
         return inline

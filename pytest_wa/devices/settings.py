@@ -81,4 +81,10 @@ WA3_IGNORED = frozenset({
     "poll_transfers", "start_transfer_poll_delay", "total_transfer_timeout",
     "transfer_poll_period", "use_scp", "unrooted", "package_data_directory",
     "is_container", "max_async", "adb_host", "keep_password", "use_rsync",
+    # WA3's platform settings: what the CPUs are called; pytest-wa reads them off the device.
+    "big_core", "core_clusters", "core_names", "model",
 })
+
+# Per kind: WA3's local connection takes a sudo password; pytest-wa's local target runs
+# as_root commands with passwordless sudo (sudo -n), so a password there is not used.
+WA3_IGNORED_BY_KIND: dict[str, frozenset[str]] = {"local": frozenset({"password"})}

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import pytest
 
 from ..output.atomic import write_json
-from ..output.jobwriter import SHARED_META_CLAIM, JobWriter, claim, write_lost_device, write_plan
+from ..output.jobwriter import SHARED_META_CLAIM, JobWriter, claim, write_plan
 from ..output.location import prepare_run_directory
 from ..output.meta import config_pod, spec_pod, target_info_pod
 from ..output.writer import RunWriter
@@ -186,26 +186,23 @@ def _write_shared_meta(run: OpeningRun, plan: RunPlan, directory: Path) -> None:
 
 def write_run_plan(run: OpeningRun, directory: Path) -> None:
     """``__meta/plan.json`` from this process's collection (pool workers)."""
+    write_plan(directory, **run_plan_record(run))
+
+
+def run_plan_record(run: OpeningRun) -> dict[str, Any]:
+    """What ``__meta/plan.json`` holds: every job's node id and output id, the run's
+    name and the agendas. A pool worker that leaves before its first job hands it
+    to its controller instead of writing it (the directory may not be ready)."""
     plan = run.plan
     assert plan is not None
     settings = plan.first_settings()
     stage = getattr(settings, "project_stage", None)
-    write_plan(directory,
-               jobs=[{"nodeid": run.nodeids.get(id(p.job), ""), "id": p.output_id,
+    return {"jobs": [{"nodeid": run.nodeids.get(id(p.job), ""), "id": p.output_id,
                       "label": p.job.spec.label, "iteration": p.job.iteration}
                      for p in plan.jobs],
-               run={"run_name": getattr(settings, "run_name", None),
+            "run": {"run_name": getattr(settings, "run_name", None),
                     "project": getattr(settings, "project", None),
                     "project_stage": stage if stage is None or isinstance(stage, dict)
                     else {"stage": stage}},
-               metadata={"agendas": [agenda.path for agenda in plan.agendas],
-                         "devices": list(run.role.pool) or [run.device]})
-
-
-def record_lost_device(run: OpeningRun, reason: str) -> None:
-    """A pool worker's device is lost: say so in the run directory (and write the
-    plan, in case no worker got to its first job)."""
-    directory = output_path(run.config)
-    if not getattr(run.output, "ready", False) and run.plan is not None:
-        write_run_plan(run, directory)
-    write_lost_device(directory, run.role.worker or "gw0", reason)
+            "metadata": {"agendas": [agenda.path for agenda in plan.agendas],
+                         "devices": list(run.role.pool) or [run.device]}}

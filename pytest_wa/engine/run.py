@@ -37,9 +37,12 @@ logger = RUN_LOGGER
 class RunContext:
     """One pytest-wa run in one pytest process."""
 
-    def __init__(self, config: pytest.Config, device: str, role: RunRole | None = None) -> None:
+    def __init__(self, config: pytest.Config, device: str | None,
+                 role: RunRole | None = None) -> None:
         self.config = config
-        self.device = device
+        #: The device named on the command line (or by a pool); at start, else the
+        #: agenda's WA3 device settings, else this host.
+        self.device: str = device or ""
         self.role = role or RunRole()
         self.hook = config.hook
         self.started = False
@@ -90,6 +93,7 @@ class RunContext:
         if self.started:
             return
         self.settings = merged_settings(self.plan, self.config)
+        self._choose_device()
         target = self._connect()
         try:
             self.plugins.add_device_control(self)
@@ -105,8 +109,36 @@ class RunContext:
         self.plugins.add_target_evidence(target)
         self._device_notes()
         self.plugins.add_instruments(self.instrument_plan)
+        self._log_configuration()
         logger.info("Run started on device %s", self.device)
         self.hook.pytest_wa_run_start(run=self)
+
+    def _choose_device(self) -> None:
+        """--wa-device (or the pool's device) wins over the agenda's WA3 device settings,
+        with a notice; with neither, the run is on this host."""
+        from ..devices.wa3 import agenda_device, use_agenda_device
+
+        agenda = self.plan.agendas[0] if self.plan and self.plan.agendas else None
+        named = self.settings.device if agenda else None
+        if named and self.device:
+            where = agenda.setting_locations.get("device", agenda.path) if agenda else ""
+            self.notes.append(f"--wa-device {self.device} is used instead of the device the "
+                              f"agenda names ({named}, {where})")
+        elif named and agenda:
+            entry = agenda_device(named, self.settings.device_config,
+                                  agenda.setting_locations)
+            if entry is not None:
+                use_agenda_device(self.config, entry)
+                self.device = entry.name
+        self.device = self.device or "local"
+
+    def _log_configuration(self) -> None:
+        """run.log says which files configured the run (WA3's user config first)."""
+        for agenda in self.plan.agendas if self.plan else ():
+            self.notes.extend(note for note in agenda.notes if note not in self.notes)
+            logger.info("Configuration read from %s", ", ".join(
+                [*agenda.config_files, *(f for f in agenda.files
+                                         if f not in agenda.config_files)]))
 
     def _connect(self) -> Target:
         target = self.hook.pytest_wa_make_target(config=self.config, device=self.device)
@@ -152,6 +184,16 @@ class RunContext:
         worker = self.role.worker
         log_name = f"run-{worker}.log" if worker else "run.log"
         self._log_handler = attach_run_log(self.output.directory / log_name)
+        self._log_absent_facts()
+
+    def _log_absent_facts(self) -> None:
+        """Facts are information, not preconditions: one warning names each fact the
+        device could not give (targets record them; run.log is open only now)."""
+        absent = self.target.properties.absent
+        if absent:
+            listed = "; ".join(f"{fact} ({reason})" for fact, reason in absent.items())
+            where = getattr(self.target, "address", None) or self.device  # for the reader
+            logger.warning("%s: facts not available, recorded as absent: %s", where, listed)
 
     # --- run-level results ---
 

@@ -2,7 +2,9 @@
 
 WA3 rejects unknown keys in config.json's two halves and in each JobSpec, and
 requires a fixed set of keys in target_info.json (TargetInfo pod version 5);
-pytest-wa's own extras therefore go into the run result's ``metadata``.
+pytest-wa's own extras therefore go into the run result's ``metadata``. Values
+an agenda wrote with WA3's YAML tags are written as WA3's JSON encoder writes
+them (``REGEX:40:^.*#``...): the files read as WA3's own.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import resource
 from typing import Any
 
 from ..agenda.spec import JobSpec, RunSettings
+from ..agenda.tagged import WaCpuMask, WaLevel, WaRegex
 from ..model.secrets import masked
 from ..model.status import JobStatus
 
@@ -20,12 +23,24 @@ POD = {"_pod_version": 1, "_pod_serialization_version": 1}
 
 def spec_pod(spec: JobSpec, job_id: str) -> dict[str, Any]:
     """One JobSpec of ``jobs.json`` (WA3 key order), under the id used in the output."""
-    return {**POD, "iterations": spec.iterations, "workload_name": spec.workload_name,
-            "workload_parameters": spec.workload_parameters,
-            "runtime_parameters": spec.runtime_parameters,
-            "boot_parameters": spec.boot_parameters, "label": spec.label,
-            "augmentations": list(spec.augmentations), "flash": spec.flash or None,
-            "classifiers": spec.classifiers, "id": job_id}
+    pod = {**POD, "iterations": spec.iterations, "workload_name": spec.workload_name,
+           "workload_parameters": spec.workload_parameters,
+           "runtime_parameters": spec.runtime_parameters,
+           "boot_parameters": spec.boot_parameters, "label": spec.label,
+           "augmentations": list(spec.augmentations), "flash": spec.flash or None,
+           "classifiers": spec.classifiers, "id": job_id}
+    return _wa3_json(pod)
+
+
+def _wa3_json(value: Any) -> Any:
+    """``value`` with every WA3 tagged value replaced by WA3's JSON text for it."""
+    if isinstance(value, WaRegex | WaLevel | WaCpuMask):
+        return value.json_text()
+    if isinstance(value, dict):
+        return {key: _wa3_json(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_wa3_json(item) for item in value]
+    return value
 
 
 def _level(name: str) -> str:
@@ -58,7 +73,7 @@ def config_pod(settings: RunSettings, device: str, instruments: dict[str, dict[s
            "allow_phone_home": settings.allow_phone_home,
            "device_config": written_device_config, "augmentations": instruments,
            "resource_getters": {}}
-    return {**POD, "settings": meta, "run_config": run}
+    return _wa3_json({**POD, "settings": meta, "run_config": run})
 
 
 def _cpu_pod(index: int) -> dict[str, Any]:

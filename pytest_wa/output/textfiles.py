@@ -22,6 +22,25 @@ def csv_rows(job_id: str, label: str, iteration: int | str, metrics: Iterable[Me
     return buffer.getvalue()
 
 
+def without_job_rows(text: str, job_id: str, iteration: int | str) -> str | None:
+    """``results.csv`` (``text``) less the rows of one job iteration, or None if it has none.
+
+    An attempt that is no longer a job's last (a retry, a job run again by
+    ``--wa-resume``) must leave no rows: WA3's file lists final jobs only.
+    ``("", "")`` names the run-level rows, which a resumed run writes again
+    at its end. What is kept is written back as ``csv`` reads it, which is
+    byte for byte what ``csv_rows`` wrote.
+    """
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    key = [job_id, str(iteration)]
+    kept = [row for row in rows if len(row) < 3 or [row[0], row[2]] != key]
+    if len(kept) == len(rows):
+        return None
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(kept)
+    return buffer.getvalue()
+
+
 def _first_line(message: str) -> str:
     lines = message.strip().splitlines() or [""]
     return lines[0] + ("[...]" if len(lines) > 1 else "")

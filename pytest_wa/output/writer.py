@@ -6,7 +6,9 @@
   raw_config copies), ``run.log``, ``.run_state.json`` (every job NEW),
   ``result.json`` (run RUNNING), the ``results.csv`` header;
 - a job starts: its directory and an empty ``result.json`` (as WA3); its state entry
-  RUNNING;
+  RUNNING; if it ran before (a retry, ``--wa-resume``), the earlier directory goes
+  to ``__failed/`` and, once the entry says RUNNING, the earlier rows leave
+  ``results.csv`` (one atomic rewrite), which so lists only final attempts;
 - a job ends: its ``result.json``, its state entry, its ``results.csv`` rows;
 - the end (also after Ctrl-C): unrun jobs SKIPPED, the run status, end time,
   ``status.txt``.
@@ -28,10 +30,11 @@ from pathlib import Path
 from typing import Any
 
 from ..model.results import Artifact, Event, Metric
+from ..model.secrets import masked_text
 from ..model.status import JobStatus
 from .atomic import append_record, write_atomic, write_json
 from .pods import encode_status, encode_time, job_directory_name, result_pod
-from .textfiles import csv_rows, status_text
+from .textfiles import csv_rows, status_text, without_job_rows
 
 POD = {"_pod_version": 1, "_pod_serialization_version": 1}
 CSV_HEADER = "id,workload,iteration,metric,value,units\r\n"
@@ -162,6 +165,8 @@ class RunWriter:
         self.status = JobStatus.RUNNING
         self.write_state()
         self.write_result()
+        self._drop_rows("", "")  # the run-level rows, now that the run is RUNNING again:
+        # ``finish`` writes every run-level metric (the earlier sessions' too) again
 
     def adopt_jobs(self, jobs: Iterable[Any]) -> None:
         """Take the jobs of the run being continued (the reader's JobOutputs) with their
@@ -174,6 +179,7 @@ class RunWriter:
             self.order.append(entry)
 
     def copy_raw_config(self, files: Iterable[str]) -> None:
+        """Copies of the agendas and config files the run read, passwords masked."""
         taken: set[str] = set()
         for index, source in enumerate(files):
             name = Path(source).name
@@ -182,7 +188,8 @@ class RunWriter:
             taken.add(name)
             target = self.meta / "raw_config" / name
             if not target.exists():  # a resumed run keeps the copies it started with
-                shutil.copyfile(source, target)
+                text = Path(source).read_text(encoding="utf-8", errors="replace")
+                write_atomic(target, masked_text(text))
 
     def entry(self, job_id: str, label: str, iteration: int) -> JobEntry:
         key = (job_id, iteration)
@@ -207,11 +214,14 @@ class RunWriter:
         """
         entry = self.entry(job_id, label, iteration)
         directory = self.directory / entry.directory_name
-        if directory.exists():  # an earlier attempt (resume): keep it under __failed
+        ran_before = directory.exists()  # a retry, or a job --wa-resume runs again
+        if ran_before:
             self.retire_attempt(entry)
         directory.mkdir(parents=True)
         write_json(directory / "result.json", result_pod(JobStatus.RUNNING, [], [], [], {}, {}))
         self.record_status(entry, JobStatus.RUNNING)
+        if ran_before and self.owns_run_files:
+            self.forget_rows(entry)
         return directory
 
     def retire_attempt(self, entry: JobEntry) -> Path:
@@ -221,6 +231,26 @@ class RunWriter:
         target.parent.mkdir(exist_ok=True)
         shutil.move(str(self.directory / entry.directory_name), str(target))
         return target
+
+    def forget_rows(self, entry: JobEntry) -> None:
+        """Take a job's rows out of ``results.csv``: its last attempt is no longer final.
+
+        Called once the job's entry is no longer final (RUNNING again), so that
+        at every moment a finished job has its rows on disk. The file is
+        rewritten whole and renamed over the old one, so a crash leaves the
+        old file or the new one; it is not rewritten if the job had no rows.
+        """
+        self._drop_rows(entry.id, entry.iteration)
+
+    def _drop_rows(self, job_id: str, iteration: int | str) -> None:
+        path = self.directory / "results.csv"
+        try:
+            text = path.read_bytes().decode("utf-8")
+        except FileNotFoundError:
+            return
+        kept = without_job_rows(text, job_id, iteration)
+        if kept is not None:
+            write_atomic(path, kept)
 
     def job_finished(self, job_id: str, label: str, iteration: int, status: JobStatus,
                      metrics: list[Metric], artifacts: list[Artifact], events: list[Event],

@@ -21,7 +21,10 @@ worker down as soon as nothing is left to hand out. For jobs on devices:
   does);
 - a worker that left because its device was lost (``DEVICE_LOST_KEY`` in its
   ``workeroutput``) is not crashed: the job it was running is already
-  reported, the rest go back to the pool of pending jobs.
+  reported, the rest go back to the pool of pending jobs. One whose device
+  could not be had leaves at collection, without sending one: it is counted
+  out of the collections awaited, so the jobs are dealt to the others only
+  (its leaving may be what completes them).
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ class StartAsCollected(LoadScheduling):
         super().__init__(config, log)
         self.started: set[Any] = set()
         self.aborted = False  # the workers' collections differed: nothing more is handed out
+        self.left_uncollected = 0  # workers gone before sending a collection (device lost)
 
     def start_early(self) -> bool:
         """Whether a worker may start before the others have collected."""
@@ -60,7 +64,7 @@ class StartAsCollected(LoadScheduling):
 
     @property
     def collection_is_completed(self) -> bool:
-        if len(self.node2collection) >= self.numnodes:
+        if len(self.node2collection) + self.left_uncollected >= self.numnodes:
             return True
         return bool(self.node2collection) and self.start_early()
 
@@ -157,11 +161,15 @@ class PoolScheduling(StartAsCollected):
             return super().remove_node(node)
         held = self.node2pending.pop(node)
         self.devices_lost += 1
+        if node not in self.node2collection:
+            self.left_uncollected += 1  # at collection: the others need not wait for it
         collection: list[str] = list(self.collection or [])
         if held and collection[held[0]] == lost.get("nodeid"):
             held.pop(0)  # ran and was reported (FAILED) before the worker left
         self.log(f"device {lost.get('device')} lost: {len(held)} job(s) go to other workers")
         self.pending[:0] = held
+        if self.node2collection and self.collection_is_completed:
+            self.schedule()  # the collections awaited may all be in now
         for other in self.node2pending:
             self.check_schedule(other)
         return None

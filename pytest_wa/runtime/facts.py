@@ -144,6 +144,9 @@ class DeviceFacts:
 
     def scope_cpus(self, scope: str | None) -> tuple[int, ...]:
         """The CPUs a scope names; ScopeError says why none."""
+        if not self.cpus:  # a device whose CPU tree could not be read (a minimal board)
+            raise ScopeError(f"the device's CPUs could not be read ({self.cpu_root} has no "
+                             "'present' file and no cpuN directory)")
         if scope is None:
             return tuple(self.cpus)
         match = CPU_SCOPE.fullmatch(scope)

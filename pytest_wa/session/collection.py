@@ -27,6 +27,11 @@ def job_items(items: list[pytest.Item]) -> list[Any]:
 
 def plan_and_resume(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Plan the run over every job collected; with --wa-resume, deselect finished jobs."""
+    _plan(config, items)
+    config.stash[_PLANNED] = True  # only once planned: a refused --wa-resume runs nothing
+
+
+def _plan(config: pytest.Config, items: list[pytest.Item]) -> None:
     from ..output.plan import RunPlan
 
     jobs = job_items(items)
@@ -59,16 +64,35 @@ def finished_jobs(config: pytest.Config) -> set[tuple[str, int]] | None:
     return {(job.id, job.iteration) for job in previous.jobs if job.status.passed}
 
 
+_PLANNED = pytest.StashKey[bool]()
+
+
+def jobs_will_run(session: pytest.Session) -> bool:
+    """Whether the jobs collected are going to run (so the device is needed now).
+
+    Not with --co, nor when collection failed: pytest calls collection_finish
+    even then, and stops before the first item.
+    """
+    config = session.config
+    if config.option.collectonly or not config.stash.get(_PLANNED, False):
+        return False
+    return not (session.testsfailed and not config.option.continue_on_collection_errors)
+
+
 def prepare_run(session: pytest.Session, will_run: bool) -> None:
     """After selection: the jobs that will run, their instruments, and the device.
 
     Outside a pool a device that cannot be had ends the session with one line;
-    a pool worker's run records it, and the worker leaves at its first job.
+    a pool worker's run records it, and the worker leaves before the controller
+    hears of its collection (pool/worker.py calls this first, so the call from
+    plugin.py then finds the run started and has nothing left to do).
     """
     jobs = job_items(session.items)
     if not jobs:
         return
     run = get_run(session.config)
+    if run.started:
+        return
     run.nodeids = {id(item.job): item.nodeid for item in jobs}
     if run.plan is not None:
         run.plan.keep(item.job for item in jobs)

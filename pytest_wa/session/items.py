@@ -18,14 +18,15 @@ from typing import Any
 import pytest
 
 from ..agenda import Agenda, Job, load_agenda, order_jobs
-from ..engine import lifecycle
+from ..devices.wa3 import check_agenda_device
+from ..engine.lifecycle import Attempt, execute, finish_attempt, set_up, start_attempt
 from ..engine.role import run_role
-from ..model.errors import AgendaError, InputError, Location, Problem, WAError
+from ..model.errors import AgendaError, InputError, WAError
 from ..model.status import JobStatus
 from ..model.warnings import PytestWAWarning, warn_at
 from ..plugins.context import JobContext
 from .catalog import session_catalog
-from .detect import looks_like_agenda
+from .detect import agenda_verdict
 from .state import JobRecord, get_run, get_tally, start_run, wa_seed
 
 WA_PROPERTY_PREFIXES = ("wa_", "metric:", "classifier:")
@@ -39,17 +40,24 @@ def format_problems(error: InputError) -> str:
 
 
 class AgendaFile(pytest.File):
-    """A YAML agenda; collecting it validates it completely."""
+    """A YAML agenda; collecting it validates it completely.
+
+    It may also be a YAML file named on the command line, or one that only
+    looks like an agenda gone wrong (``detect.py``): the scan's verdict says
+    why it is no agenda, or where it is mis-nested; a file that is not valid
+    YAML goes on to the loader, which shows the YAML error and its line.
+    """
 
     agenda: Agenda | None = None
 
     def collect(self) -> Iterator[JobItem]:
-        if not looks_like_agenda(str(self.path)):
-            raise AgendaError(Problem(Location(str(self.path), 1), "",
-                                      "this YAML file is not an agenda: its top level has no "
-                                      "'workloads' or 'sections' key"))
+        verdict = agenda_verdict(str(self.path), named=True)
+        if verdict.problem is not None:
+            raise AgendaError(verdict.problem)
         catalog = session_catalog(self.ihook)
         agenda = self.agenda = load_agenda(str(self.path), catalog)
+        if not self.config.getoption("wa_device"):  # else --wa-device wins, whatever it says
+            check_agenda_device(agenda)
         for name, job in self._named_jobs(agenda):
             # The node id is given as a string so that pytest >= 9.2 parses its
             # "[iteration]" as parameters, as it does for parametrized tests
@@ -102,7 +110,7 @@ class JobItem(pytest.Item):
         self.agenda = agenda
         self.workload_class = workload_class
         self.catalog = catalog
-        self.current: lifecycle.Attempt | None = None
+        self.current: Attempt | None = None
         self.next_job_item: pytest.Item | None = None
         self.attempt = 0  # retries so far (set by the runtest protocol, protocol.py)
         self.will_retry = False  # decided when an attempt ends (teardown)
@@ -120,18 +128,18 @@ class JobItem(pytest.Item):
 
     def setup(self) -> None:
         run = start_run(self.config)
-        attempt = self.current = lifecycle.start_attempt(run, self.job, self.workload_class,
-                                                         self.ihook, self.attempt)
+        attempt = self.current = start_attempt(run, self.job, self.workload_class,
+                                               self.ihook, self.attempt)
         if attempt.skip_reason is not None:
             self._set_properties(JobStatus.SKIPPED)
             pytest.skip(attempt.skip_reason)
-        if not lifecycle.set_up(attempt):
+        if not set_up(attempt):
             self._set_properties(JobStatus.FAILED)
             pytest.fail(failure_message(attempt.context), pytrace=False)
 
     def runtest(self) -> None:
         assert self.current is not None
-        lifecycle.execute(self.current)
+        execute(self.current)
         context = self.current.context
         self._set_properties(context.status, context)
         if context.status == JobStatus.NONCRITICAL:
@@ -149,7 +157,7 @@ class JobItem(pytest.Item):
                 f"{self.spec.id}-{self.spec.label}", context.status.name)
         following = (self.next_job_item.spec if isinstance(self.next_job_item, JobItem)
                      else None)
-        self.will_retry = lifecycle.finish_attempt(attempt, following)
+        self.will_retry = finish_attempt(attempt, following)
 
     def locate_skip(self, report: pytest.TestReport) -> None:
         """Point a skip at the agenda line of the job, not at pytest-wa's source."""

@@ -4,7 +4,10 @@ Workers write their jobs' directories into the one run directory; the
 controller, which sees every final report, keeps ``.run_state.json``,
 ``results.csv``, ``result.json``, ``status.txt`` and ``__meta/run_info.json``.
 It learns the plan (every job, for ``.run_state.json`` from the start) from
-``__meta/plan.json``, which every worker writes before its first job.
+``__meta/plan.json``, which every worker writes before its first job. A
+worker whose device is lost writes nothing of that: it may leave before this
+directory is prepared, so the controller records the loss (``<worker>.lost``)
+and, if no worker got to a job, writes the plan that worker handed over.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from ..engine.progress import CRASHED, unfinished_status
 from ..model.results import Artifact, Event, Metric
 from ..model.status import JobStatus
 from ..output.atomic import append_record, write_json
-from ..output.jobwriter import PLAN_FILE, WORKERS_DIR
+from ..output.jobwriter import PLAN_FILE, WORKERS_DIR, write_lost_device, write_plan
 from ..output.location import prepare_run_directory
 from ..output.pods import encode_status, encode_time, event_pod, result_from_pod
 from ..output.textfiles import csv_rows
@@ -112,10 +115,17 @@ class SharedRun:
     # --- reports ---
 
     def job_running(self, nodeid: str) -> None:
+        """A job starts: RUNNING. One that ended in an earlier session (``--wa-resume``)
+        runs again: its rows leave ``results.csv`` once its entry says RUNNING (its
+        worker puts its earlier directory under ``__failed/``)."""
         self._load_plan()
         entry = self.by_nodeid.get(nodeid)
-        if entry is not None and not entry.status.is_final:
-            self.writer.record_status(entry, JobStatus.RUNNING)
+        if entry is None:
+            return
+        ran_before = entry.status.is_final
+        self.writer.record_status(entry, JobStatus.RUNNING)
+        if ran_before:
+            self.writer.forget_rows(entry)
 
     def job_reported(self, report: pytest.TestReport) -> None:
         """A job's last report (teardown, or xdist's report of a crashed worker)."""
@@ -160,6 +170,20 @@ class SharedRun:
         self.writer.record_status(entry, CRASHED)
         self.writer.result.events.append(Event(f"{entry.directory_name}: {message}"))
         self.writer.write_result()
+
+    # --- lost devices ---
+
+    def device_lost(self, worker: str, reason: str, plan: dict[str, Any] | None) -> None:
+        """A worker left because its device was lost: ``__workers/<worker>.lost``, and
+        the plan it collected if no worker wrote one (every device lost before its
+        first job: the jobs are then SKIPPED, not forgotten)."""
+        if plan and not (self.writer.meta / PLAN_FILE).exists():
+            write_plan(self.directory, **plan)
+        write_lost_device(self.directory, worker, reason)
+
+    def unrun_jobs(self) -> int:
+        """Jobs SKIPPED so far (after ``finish``: every job that never ran)."""
+        return sum(entry.status == JobStatus.SKIPPED for entry in self.writer.order)
 
     # --- end ---
 

@@ -53,7 +53,7 @@ def get_run(config: pytest.Config) -> RunContext:
         from ..engine.run import RunContext
 
         role = run_role(config)
-        run = RunContext(config, role.device or config.getoption("wa_device") or "local", role)
+        run = RunContext(config, role.device or config.getoption("wa_device"), role)
         config.stash[RUN_KEY] = run
     return run
 

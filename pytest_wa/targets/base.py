@@ -39,6 +39,9 @@ class TargetProperties:
     hostname: str
     model: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    #: The facts the device could not give (a missing tool or file), each with the reason.
+    #: They are still present above, empty: "" for text, 0 CPUs, None in ``extra``.
+    absent: dict[str, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {"os": self.os, "kernel": self.kernel, "abi": self.abi, "cpus": self.cpus,

@@ -9,22 +9,19 @@ from __future__ import annotations
 
 import contextlib
 import os
-import platform
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
 
 from ..model.errors import CommandError, CommandTimeoutError, TargetError
 from .base import DEFAULT_TIMEOUT, CommandResult, TargetProperties
+from .local_facts import local_properties
 from .protocols import refuses_reboot
 from .values import ShellValues
 
 KILL_GRACE = 2.0
-_ABIS = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "arm64", "arm64": "arm64",
-         "armv7l": "armeabi", "i686": "x86", "i386": "x86"}
 
 
 def _kill_group(process: subprocess.Popen) -> None:
@@ -172,19 +169,8 @@ class LocalTarget(ShellValues):
 
     @property
     def properties(self) -> TargetProperties:
+        """This host's facts, read once; what it cannot tell is recorded as absent (the
+        run names it in run.log)."""
         if self._properties is None:
-            uname = platform.uname()
-            self._properties = TargetProperties(
-                os=uname.system.lower(), kernel=uname.release,
-                abi=_ABIS.get(uname.machine.lower(), uname.machine), cpus=os.cpu_count() or 1,
-                hostname=socket.gethostname(), model=_host_model(),
-                extra={"kernel_version": uname.version, "arch": uname.machine})
+            self._properties = local_properties()
         return self._properties
-
-
-def _host_model() -> str:
-    for path in ("/proc/device-tree/model", "/sys/class/dmi/id/product_name"):
-        with contextlib.suppress(OSError), open(path, encoding="utf-8",
-                                                 errors="replace") as handle:
-            return handle.read().strip("\x00\n ")
-    return ""

@@ -12,6 +12,8 @@ the target.
 from __future__ import annotations
 
 PID_MARKER = "__pytest_wa_pid="
+#: The exit status every POSIX shell (sh, mksh, toybox, busybox) gives a missing command.
+COMMAND_NOT_FOUND = 127
 #: How long killing a command's process group on the target may take.
 KILL_TIMEOUT = 10.0
 

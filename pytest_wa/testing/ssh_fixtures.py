@@ -13,8 +13,8 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
-from typing import NoReturn
+from collections.abc import Callable, Iterator
+from typing import Any, NoReturn
 
 import pytest
 
@@ -28,7 +28,8 @@ from .sshd import (
     remove_password_user,
 )
 
-__all__ = ["wa_ssh_agent", "wa_ssh_password_user", "wa_ssh_target", "wa_sshd", "wa_sshd_fresh"]
+__all__ = ["wa_ssh_agent", "wa_ssh_password_user", "wa_ssh_target", "wa_sshd", "wa_sshd_fresh",
+           "wa_sshd_servers"]
 
 
 def unavailable(reason: str) -> NoReturn:
@@ -38,11 +39,11 @@ def unavailable(reason: str) -> NoReturn:
     pytest.skip(reason)
 
 
-def _started_server() -> SshServer:
+def _started_server(**settings: Any) -> SshServer:
     if not os.path.exists(SSHD):
         unavailable(f"{SSHD} is missing (apt-get install openssh-server)")
     try:
-        return SshServer().start()
+        return SshServer(**settings).start()
     except SshServerError as exc:
         unavailable(str(exc))
 
@@ -61,6 +62,25 @@ def wa_sshd_fresh() -> Iterator[SshServer]:
     server = _started_server()
     yield server
     server.close()
+
+
+@pytest.fixture
+def wa_sshd_servers() -> Iterator[Callable[..., SshServer]]:
+    """A factory: ``make(**SshServer kwargs)`` starts one more sshd of the test's own,
+    e.g. ``make(hidden_paths=["/sys/devices/system/cpu"])`` for a board without them;
+    all of them are closed at the end of the test."""
+    started: list[SshServer] = []
+
+    def make(**settings: Any) -> SshServer:
+        server = _started_server(**settings)
+        started.append(server)
+        return server
+
+    try:
+        yield make
+    finally:
+        for server in reversed(started):
+            server.close()
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,8 @@
 Mocking paramiko would test our assumptions about SSH, not SSH: this starts the
 system's ``/usr/sbin/sshd`` with throwaway keys on a free port, so key, agent and
 password authentication, sudo, SFTP and a dying server all behave as on a board.
-``kill`` drops every established session at once, like a board losing power.
+``kill`` drops every established session at once, like a board losing power;
+``hidden_paths`` makes a board that lacks some files or directories.
 """
 
 from __future__ import annotations
@@ -20,10 +21,13 @@ import subprocess
 import tempfile
 import time
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .hidden_paths import hiding, why_paths_cannot_be_hidden
 from .ports import free_port
+from .process_tree import descendants, freeze_tree, kill_tree
 
 SSHD = "/usr/sbin/sshd"
 START_TIMEOUT = 10.0
@@ -50,60 +54,6 @@ def _run(argv: list[str], *, stdin: str | None = None) -> None:
         raise SshServerError(f"{' '.join(argv[:2])} failed: {exc.stderr.strip()}") from exc
 
 
-def _children() -> dict[int, list[int]]:
-    """Every process's children, read from /proc (no psutil needed)."""
-    tree: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            stat = Path(f"/proc/{entry}/stat").read_text()
-            ppid = int(stat[stat.rindex(")") + 2:].split()[1])
-            tree.setdefault(ppid, []).append(int(entry))
-    return tree
-
-
-def _descendants(pid: int) -> set[int]:
-    found: set[int] = set()
-    tree = _children()
-    todo = [pid]
-    while todo:
-        for child in tree.get(todo.pop(), []):
-            if child not in found:
-                found.add(child)
-                todo.append(child)
-    return found
-
-
-def freeze_tree(pid: int) -> set[int]:
-    """SIGSTOP ``pid`` and everything below it; returns the stopped processes.
-
-    Stopped processes cannot fork, so re-reading the tree until nothing new
-    turns up catches children started while it was being walked.
-    """
-    frozen: set[int] = set()
-    while True:
-        tree = {pid} | _descendants(pid) | {d for p in frozen for d in _descendants(p)}
-        new = tree - frozen
-        if not new:
-            return frozen
-        for member in new:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(member, signal.SIGSTOP)
-        frozen |= new
-
-
-def kill_tree(pid: int) -> None:
-    """SIGKILL ``pid`` and everything below it.
-
-    Children are re-parented the moment their parent dies, so the tree is
-    frozen whole first, and only then killed.
-    """
-    for member in freeze_tree(pid):
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(member, signal.SIGKILL)
-
-
 _RUNNING: weakref.WeakSet[SshServer] = weakref.WeakSet()
 
 
@@ -118,14 +68,19 @@ class SshServer:
     """A real ``sshd -D -e`` on 127.0.0.1 with its own keys, config and known_hosts.
 
     ``client_key`` logs in as ``username`` (the user running the tests);
-    ``known_hosts`` holds the host key for ``[127.0.0.1]:port``.
+    ``known_hosts`` holds the host key for ``[127.0.0.1]:port``. Its sessions
+    see each of ``hidden_paths`` as an empty directory (root only): a board
+    without ``/sys/devices/system/cpu``, say.
     """
 
     host = "127.0.0.1"
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, *, hidden_paths: Sequence[str] = ()) -> None:
+        if hidden_paths and (reason := why_paths_cannot_be_hidden()):
+            raise SshServerError(reason)
         self.directory = tempfile.mkdtemp(prefix="pytest-wa-sshd-")
         self.port = port or 0
+        self.hidden_paths = tuple(hidden_paths)
         self.username = _current_user()
         self.host_key = make_key(os.path.join(self.directory, "host_ed25519"), "host")
         self.client_key = make_key(os.path.join(self.directory, "client_ed25519"))
@@ -192,7 +147,7 @@ class SshServer:
         process, self._process = self._process, None
         if process is None:
             return
-        descendants = _descendants(process.pid)
+        below = descendants(process.pid)
         with contextlib.suppress(ProcessLookupError):
             process.terminate()
         try:
@@ -200,7 +155,7 @@ class SshServer:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        for pid in descendants:
+        for pid in below:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
 
@@ -277,10 +232,10 @@ class SshServer:
     def _spawn(self) -> None:
         if not os.path.exists(SSHD):
             raise SshServerError(f"{SSHD} is missing (apt-get install openssh-server)")
+        argv = hiding(self.hidden_paths, [SSHD, "-D", "-e", "-f", self.config])
         with open(self.log, "ab") as log:
-            self._process = subprocess.Popen(
-                [SSHD, "-D", "-e", "-f", self.config], stdin=subprocess.DEVNULL,
-                stdout=log, stderr=log, start_new_session=True)
+            self._process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
+                                             stderr=log, start_new_session=True)
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self._process.poll() is not None:

@@ -25,7 +25,7 @@ from ...model.errors import (
     TargetNotRespondingError,
 )
 from ..base import DEFAULT_TIMEOUT, CommandResult, TargetProperties
-from ..remote_shell import kill_command, split_pid_line, with_pid_line
+from ..remote_shell import COMMAND_NOT_FOUND, kill_command, split_pid_line, with_pid_line
 from ..values import ShellValues
 from . import device, device_files, packages
 from .adb_client import AdbServer, AdbServerError, AdbStreamClosed, AdbStreamTimeout
@@ -232,7 +232,11 @@ class AndroidTarget(ShellValues):
                                      destination, timeout)
 
     def clear_logcat(self) -> None:
-        self.execute("logcat -c", timeout=30)
+        """``logcat -c``; a device without ``logcat`` raises ``CommandError`` (exit status
+        127), while other failures pass: some phones refuse to clear one of the buffers."""
+        result = self.execute("logcat -c", timeout=30)
+        if result.exit_code == COMMAND_NOT_FOUND:
+            raise CommandError(result.command, result.exit_code, result.stdout, result.stderr)
 
     def dump_logcat(self, destination: str, *, timeout: float = 60.0) -> None:
         """Everything in the log buffers since the last clear, as ``logcat -v threadtime``.
@@ -279,8 +283,10 @@ class AndroidTarget(ShellValues):
 
     @property
     def properties(self) -> TargetProperties:
+        """Read once (one command); what the device cannot tell (a missing ``settings``,
+        ``wm``...) is recorded as absent (the run names it in run.log)."""
         if self._properties is None:
-            output = self.execute(PROPERTIES_COMMAND, check=True, timeout=30).stdout
-            self._properties = parse_properties(output, self.serial,
+            result = self.execute(PROPERTIES_COMMAND, timeout=30)
+            self._properties = parse_properties(result.stdout, result.stderr, self.serial,
                                                 self.is_rooted or self._su is not None)
         return self._properties

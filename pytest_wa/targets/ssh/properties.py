@@ -1,35 +1,39 @@
 """What an SSH board is: uname, CPUs, hostname and model, read in one round trip.
 
-One command prints every fact separated by a control character, so that a
-board over a slow link answers ``properties`` in one round trip, and a probe
-that fails (no device-tree model on a PC) leaves an empty field, not an error.
+Each fact is a part of one command (``fact_command``): a board without a
+tool or a file (no ``/sys/devices/system/cpu`` in a minimal root, no
+``hostname``) loses that fact only, which is recorded as absent.
 """
 
 from __future__ import annotations
 
-from ...model.errors import TargetError
 from ..base import TargetProperties
-from ..local import _ABIS
+from ..fact_command import FactPart, FactReading, fact_command, split_parts
+from ..linux_facts import POSSIBLE_CPUS, abi_of, count_cpus
 
-_SEP = "\x1f"  # between the fields of the properties command's output
+PARTS = (
+    FactPart("os", "uname -s"),
+    FactPart("kernel", "uname -r"),
+    FactPart("arch", "uname -m"),
+    FactPart("kernel_version", "uname -v"),
+    FactPart("cpus", f"cat {POSSIBLE_CPUS}"),
+    FactPart("hostname", "hostname 2>/dev/null || uname -n"),
+    FactPart("model", "cat /proc/device-tree/model 2>/dev/null || "
+                      "cat /sys/class/dmi/id/product_name"),
+)
+PROPERTIES_COMMAND = fact_command(PARTS)
 
-PROPERTIES_COMMAND = "; ".join(f'printf "%s{_SEP}" "$( {probe} )"' for probe in (
-    "uname -s", "uname -r", "uname -m", "uname -v",
-    "nproc 2>/dev/null || grep -c ^processor /proc/cpuinfo",
-    "hostname 2>/dev/null || uname -n",
-    "(cat /proc/device-tree/model || cat /sys/class/dmi/id/product_name) 2>/dev/null"
-    " | tr -d '\\000'",
-))
 
-
-def parse_properties(output: str, address: str) -> TargetProperties:
-    """``PROPERTIES_COMMAND``'s output as TargetProperties (``address`` names the board)."""
-    fields = output.split(_SEP)
-    if len(fields) < 7:
-        raise TargetError(f"{address}: unexpected output from the properties "
-                          f"command: {output!r}")
-    system, kernel, machine, version, cpus, hostname, model = (f.strip() for f in fields[:7])
+def parse_properties(stdout: str, stderr: str = "") -> TargetProperties:
+    """``PROPERTIES_COMMAND``'s output as TargetProperties; a failed part leaves its fact
+    empty and listed in ``absent``."""
+    reading = FactReading(split_parts(PARTS, stdout, stderr))
+    machine = reading.text("arch") or ""
     return TargetProperties(
-        os=system.lower(), kernel=kernel, abi=_ABIS.get(machine.lower(), machine),
-        cpus=int(cpus) if cpus.isdigit() else 1, hostname=hostname, model=model,
-        extra={"kernel_version": version, "arch": machine})
+        os=(reading.text("os") or "").lower(), kernel=reading.text("kernel") or "",
+        abi=abi_of(machine), cpus=reading.parsed("cpus", count_cpus) or 0,
+        hostname=reading.text("hostname") or "",
+        # many PCs and VMs have neither: a model is a bonus, its absence no news
+        model=(reading.text("model", expected=False) or "").strip("\x00 \n"),
+        extra={"kernel_version": reading.text("kernel_version") or "", "arch": machine},
+        absent=reading.absent)

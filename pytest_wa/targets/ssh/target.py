@@ -60,6 +60,7 @@ class SshTarget(ShellValues):
         self._link = SshLink(self.settings, on_reconnect=self._recreate_working_directory)
         self._shell = SshShell(self._link, sudo_cmd)
         self._properties: TargetProperties | None = None
+        self._absent_at_connect: dict[str, str] = {}  # facts the login could not tell
 
     def __repr__(self) -> str:
         return f"<SshTarget {self.name!r} {self.address}>"
@@ -96,18 +97,24 @@ class SshTarget(ShellValues):
             raise
 
     def _setup(self) -> None:
+        """Create the working directory (the run needs it) and learn whether we are root
+        (only ``as_root`` needs that, so a board without ``id`` is warned about, no more)."""
         base = shlex.quote(self._base_directory) if self._base_directory else '"${TMPDIR:-/tmp}"'
         make_bin = "" if self._executables_directory else ' && mkdir -p "$d/bin"'
         result = self._shell.run(
-            f'id -u && mkdir -p {base} && d=$(mktemp -d {base}/pytest-wa-run-XXXXXX)'
-            f'{make_bin} && echo "$d"', timeout=SETUP_TIMEOUT)
-        lines = result.stdout.split()
-        if not result.ok or len(lines) != 2:
+            f'echo "uid=$(id -u)"; mkdir -p {base} && d=$(mktemp -d {base}/pytest-wa-run-XXXXXX)'
+            f'{make_bin} && echo "dir=$d"', timeout=SETUP_TIMEOUT)
+        said = dict(line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
+        if not result.ok or not said.get("dir"):
             raise TargetError(f"{self.address}: cannot create a working directory: "
                               f"{(result.stderr or result.stdout).strip()}")
-        self._shell.is_root = lines[0] == "0"
-        self.working_directory = lines[1]
-        self.executables_directory = self._executables_directory or f"{lines[1]}/bin"
+        uid = said.get("uid", "")
+        if not uid.isdigit():
+            self._absent_at_connect["uid"] = (f"`id -u` gave no user id; as_root commands go "
+                                              f"through {self.sudo_cmd!r}")
+        self._shell.is_root = uid == "0"
+        self.working_directory = said["dir"]
+        self.executables_directory = self._executables_directory or f"{said['dir']}/bin"
 
     def disconnect(self) -> None:
         """Remove the working directory (if the board still answers) and close the link."""
@@ -184,8 +191,11 @@ class SshTarget(ShellValues):
 
     @property
     def properties(self) -> TargetProperties:
-        """uname, CPUs, hostname and model, read in one round trip and cached."""
+        """uname, CPUs, hostname and model, read in one round trip and cached; what the
+        board cannot tell is recorded as absent (the run names it in run.log)."""
         if self._properties is None:
-            result = self._shell.run(PROPERTIES_COMMAND, timeout=SETUP_TIMEOUT, check=True)
-            self._properties = parse_properties(result.stdout, self.address)
+            result = self._shell.run(PROPERTIES_COMMAND, timeout=SETUP_TIMEOUT)
+            facts = parse_properties(result.stdout, result.stderr)
+            facts.absent.update(self._absent_at_connect)
+            self._properties = facts
         return self._properties

@@ -56,6 +56,11 @@ def parser() -> argparse.ArgumentParser:
                         "host's GNU chroot(8) (faster); auto: chroot(8) when there is one")
     p.add_argument("--prop", type=_property, action="append", default=[], metavar="KEY=VALUE",
                    help="an extra system property (repeatable)")
+    p.add_argument("--missing-tool", action="append", default=[], metavar="TOOL",
+                   help="leave this tool out of /system/bin, as older or minimal builds do "
+                        "(settings, wm, dumpsys...; repeatable)")
+    p.add_argument("--getprop-no-list", action="store_true",
+                   help="getprop needs a name: alone it lists nothing and fails")
     p.add_argument("--root", default=None,
                    help="build the device tree here (default: in memory, in the work dir)")
     p.add_argument("--keep", action="store_true",
@@ -79,7 +84,8 @@ def main(argv: list[str] | None = None) -> int:
             device=args.device, serial=args.serial, cpus=args.cpus, sdk=args.sdk, abi=args.abi,
             debuggable=not args.not_debuggable, boot_time=args.boot_time,
             boot_completed_delay=args.boot_completed_delay, restart_time=args.restart_time,
-            properties=dict(args.prop), spawn=args.spawn)
+            properties=dict(args.prop), spawn=args.spawn,
+            missing_tools=tuple(args.missing_tool), getprop_lists=not args.getprop_no_list)
     except ValueError as error:
         return _error(str(error))
     if args.keep and not args.root:
@@ -93,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
         os.setgroups([])  # permission checks as the shell user must not see root's groups
     workdir = args.workdir or make_workdir()
     rootfs = DeviceRoot(workdir, root=args.root, cpu_count=config.cpus,
-                        hardware=config.device, userns=userns)
+                        hardware=config.device, userns=userns,
+                        missing_tools=config.missing_tools, getprop_lists=config.getprop_lists)
     try:
         try:
             rootfs.build()

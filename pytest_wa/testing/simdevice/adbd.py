@@ -24,7 +24,7 @@ from .process import SPAWN_METHODS, Identity, gnu_chroot
 from .props import Properties, default_properties
 from .rootfs import DeviceRoot
 from .shell import ShellServices
-from .tools import LOG, PROPS
+from .tools import LOG, PROPS, SCRIPTS
 from .transport import Connection, Handler
 
 log = logging.getLogger("simdevice.adbd")
@@ -52,6 +52,8 @@ class DeviceConfig:
     restart_time: float = 0.2
     properties: dict[str, str] = field(default_factory=dict)
     spawn: str = "auto"  # how commands enter the device root: see process.py
+    missing_tools: tuple[str, ...] = ()  # tools of /system/bin left out (older/minimal builds)
+    getprop_lists: bool = True  # False: getprop needs a name, as on some minimal builds
 
     def __post_init__(self) -> None:
         slug = "".join(c if c.isalnum() else "_" for c in self.model.lower()) or "sim"
@@ -63,6 +65,10 @@ class DeviceConfig:
             raise ValueError(f"spawn must be one of {', '.join(SPAWN_METHODS)}")
         if self.spawn == "chroot" and gnu_chroot() is None:
             raise ValueError("spawn=chroot needs GNU chroot(8) on the host")
+        unknown = sorted(set(self.missing_tools) - set(SCRIPTS))
+        if unknown:
+            raise ValueError(f"no such device tool to leave out: {', '.join(unknown)} "
+                             f"(the tools: {', '.join(SCRIPTS)})")
         if self.port in RESERVED_PORTS:
             raise ValueError(f"port {self.port} is reserved for adb (5037) or emulators "
                              "(5555-5585)")

@@ -20,7 +20,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 
 from ..logs import log_tail
@@ -41,7 +41,9 @@ class SimulatedDevice:
                  boot_completed_delay: float = 0.1, restart_time: float = 0.2,
                  properties: Mapping[str, str] | None = None, debuggable: bool = True,
                  root_dir: str | os.PathLike[str] | None = None, keep: bool = False,
-                 spawn: str = "auto", verbose: int = 0, python: str = sys.executable) -> None:
+                 spawn: str = "auto", missing_tools: Sequence[str] = (),
+                 getprop_lists: bool = True, verbose: int = 0,
+                 python: str = sys.executable) -> None:
         self.port = port
         self.model = model
         self.cpus = cpus
@@ -49,28 +51,40 @@ class SimulatedDevice:
         self.boot_time = boot_time
         self.debuggable = debuggable
         self.properties = dict(properties or {})
+        self.missing_tools = tuple(missing_tools)
+        self.getprop_lists = getprop_lists
         self.root_dir = os.fspath(root_dir) if root_dir is not None else None
         self.keep = keep
         self._argv = [python, "-m", "pytest_wa.testing.simdevice", "--model", model,
                       "--cpus", str(cpus), "--sdk", str(sdk), "--abi", abi,
                       "--boot-time", str(boot_time),
                       "--boot-completed-delay", str(boot_completed_delay),
-                      "--restart-time", str(restart_time), "--spawn", spawn]
-        for flag, value in (("--name", name), ("--device", device), ("--serial", serial)):
-            if value:
-                self._argv += [flag, value]
-        for key, value in self.properties.items():
-            self._argv += ["--prop", f"{key}={value}"]
-        if not debuggable:
-            self._argv.append("--not-debuggable")
-        if self.root_dir:
-            self._argv += ["--root", self.root_dir] + (["--keep"] if keep else [])
-        self._argv += ["-v"] * verbose
+                      "--restart-time", str(restart_time), "--spawn", spawn,
+                      *self._optional_flags(name=name, device=device, serial=serial),
+                      *["-v"] * verbose]
         self._process: subprocess.Popen[bytes] | None = None
         self._lock = threading.RLock()  # kill() may come from another thread than stop()
         self._namespace_fd = -1
         self._workdir = ""
         self.log_path = ""
+
+    def _optional_flags(self, *, name: str, device: str, serial: str) -> list[str]:
+        """The command-line flags of the settings that have no default value to pass."""
+        flags: list[str] = []
+        for flag, value in (("--name", name), ("--device", device), ("--serial", serial)):
+            if value:
+                flags += [flag, value]
+        for key, value in self.properties.items():
+            flags += ["--prop", f"{key}={value}"]
+        if not self.debuggable:
+            flags.append("--not-debuggable")
+        for tool in self.missing_tools:
+            flags += ["--missing-tool", tool]
+        if not self.getprop_lists:
+            flags.append("--getprop-no-list")
+        if self.root_dir:
+            flags += ["--root", self.root_dir] + (["--keep"] if self.keep else [])
+        return flags
 
     # -- addresses -----------------------------------------------------------------
 

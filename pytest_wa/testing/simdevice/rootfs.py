@@ -107,7 +107,8 @@ class DeviceRoot:
     """Builds, resets and removes the device tree; resolves device paths inside it."""
 
     def __init__(self, workdir: str, *, root: str | None, cpu_count: int, hardware: str,
-                 userns: bool) -> None:
+                 userns: bool, missing_tools: tuple[str, ...] = (),
+                 getprop_lists: bool = True) -> None:
         self.workdir = workdir
         self.state = os.path.join(workdir, "state")
         self.root = os.path.abspath(root) if root else os.path.join(workdir, "root")
@@ -115,6 +116,8 @@ class DeviceRoot:
         self.cpu_count = cpu_count
         self.hardware = hardware
         self.userns = userns
+        self.missing_tools = missing_tools
+        self.getprop_lists = getprop_lists
         self.shell_uid = 0 if userns else SHELL_UID
         self.shell_gid = 0 if userns else SHELL_GID
         self.root_fd = -1
@@ -150,7 +153,8 @@ class DeviceRoot:
             os.chmod(path, mode)
             if shell_owned:
                 os.chown(path, self.shell_uid, self.shell_gid)
-        tools.install(self.path("/system"))
+        tools.install(self.path("/system"), missing=self.missing_tools,
+                      getprop_lists=self.getprop_lists)
         self._users()
         self._mount("/dev", self.path("/dev"), recursive=True)
         self._mount("/proc", self.path("/proc"), recursive=True)

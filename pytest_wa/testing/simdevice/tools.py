@@ -4,21 +4,24 @@ They run with the host's sh and coreutils (bound read-only into the device),
 and keep their state in plain files under /data, so a test can check what a
 workload did (``pm list packages``, ``getprop``, ``logcat -d``). Output
 formats follow Android's where clients parse them: ``getprop`` alone prints
-``[key]: [value]`` lines, ``pm`` prints ``Success``, ``uiautomator dump``
+``[key]: [value]`` lines (unless the device is a minimal build whose getprop
+cannot list), ``pm`` prints ``Success``, ``uiautomator dump``
 prints Android's misspelt "UI hierchary dumped to: FILE".
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import struct
-import zlib
+from collections.abc import Collection
+
+from .picture import SCREEN, png, screen_pixels
 
 PROPS = "/data/property/props"
 PACKAGES = "/data/system/packages.list"
 SETTINGS = "/data/system/settings.list"
 LOG = "/data/misc/logd/logcat.log"
-SCREEN = (1080, 2340)
 SYSTEM_PACKAGES = ("android", "com.android.shell", "com.android.settings",
                    "com.android.systemui", "com.android.launcher3")
 
@@ -338,14 +341,35 @@ esac
 """
 
 
-def install(system: str) -> None:
-    """Write the tools into ``system``/bin and their data into ``system``/etc."""
+#: Put before ``getprop`` on a device whose getprop cannot list (``getprop_lists=False``).
+GETPROP_NAME_ONLY = """\
+# A minimal build's getprop: it reads one property, and lists none.
+if [ $# -eq 0 ]; then
+    echo "usage: getprop NAME [DEFAULT]" >&2
+    exit 1
+fi
+"""
+
+
+def install(system: str, *, missing: Collection[str] = (), getprop_lists: bool = True
+            ) -> None:
+    """Write the tools into ``system``/bin and their data into ``system``/etc.
+
+    The ``missing`` tools are left out (removed from a kept tree), as on an
+    older Android or an Android-based board that lacks them.
+    """
     bin_dir = os.path.join(system, "bin")
     etc_dir = os.path.join(system, "etc")
     for directory in (bin_dir, etc_dir, os.path.join(system, "xbin")):
         os.makedirs(directory, mode=0o755, exist_ok=True)
     for name, body in SCRIPTS.items():
         path = os.path.join(bin_dir, name)
+        if name in missing:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(path)
+            continue
+        if name == "getprop" and not getprop_lists:
+            body = GETPROP_NAME_ONLY + body
         with open(path, "w", encoding="utf-8") as handle:
             handle.write("#!/system/bin/sh\n" + body)
         os.chmod(path, 0o755)
@@ -362,28 +386,6 @@ def _write(path: str, data: bytes) -> None:
     with open(path, "wb") as handle:
         handle.write(data)
     os.chmod(path, 0o644)
-
-
-def screen_pixels() -> tuple[int, int, bytes]:
-    """A tenth-scale home screen: a status bar over a blue background, RGBA."""
-    width, height = SCREEN[0] // 10, SCREEN[1] // 10
-    status = bytes((32, 32, 32, 255)) * width
-    background = bytes((25, 118, 210, 255)) * width
-    return width, height, status * 8 + background * (height - 8)
-
-
-def png(width: int, height: int, rgba: bytes) -> bytes:
-    """Encode RGBA pixels as a PNG (8-bit, colour type 6, no filtering)."""
-    stride = width * 4
-    raw = b"".join(b"\0" + rgba[row * stride:(row + 1) * stride] for row in range(height))
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-            + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
 
 
 def package_list() -> str:

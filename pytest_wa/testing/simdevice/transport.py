@@ -41,7 +41,11 @@ class Stream:
         self._inbox: deque[bytes] = deque()
         self._in_flight = False
         self._read_waiter: asyncio.Future[None] | None = None
-        self._okay_waiter: asyncio.Future[None] | None = None
+        # Every writer waiting for the peer's OKAY (a command's stdout and stderr pumps
+        # write at once): one OKAY must wake them all, or the one not woken waits forever.
+        self._okay_waiters: set[asyncio.Future[None]] = set()
+        # A v2 packet larger than max_payload spans WRTEs: no other write may come between.
+        self._write_lock = asyncio.Lock()
         self.closed = asyncio.Event()
 
     # -- called by the connection ------------------------------------------------
@@ -52,13 +56,17 @@ class Stream:
 
     def _on_okay(self) -> None:
         self._in_flight = False
-        _wake(self._okay_waiter)
+        self._wake_writers()
 
     def _on_close(self) -> None:
         self.peer_closed = True
         self.closed.set()
         _wake(self._read_waiter)
-        _wake(self._okay_waiter)
+        self._wake_writers()
+
+    def _wake_writers(self) -> None:
+        for waiter in self._okay_waiters:
+            _wake(waiter)
 
     # -- called by services --------------------------------------------------------
 
@@ -88,24 +96,26 @@ class Stream:
     async def write(self, data: bytes) -> None:
         """Send ``data`` in WRTEs of at most max_payload, one unacknowledged WRTE at a time."""
         view = memoryview(data)
-        while True:
-            await self._wait_okay()
-            if self.peer_closed or self._sent_close:
-                raise StreamClosed()
-            size = self.max_payload
-            self.conn.send(wire.A_WRTE, self.local_id, self.remote_id, bytes(view[:size]))
-            self._in_flight = True
-            view = view[size:]
-            if not view:
-                return
+        async with self._write_lock:
+            while True:
+                await self._wait_okay()
+                if self.peer_closed or self._sent_close:
+                    raise StreamClosed()
+                size = self.max_payload
+                self.conn.send(wire.A_WRTE, self.local_id, self.remote_id, bytes(view[:size]))
+                self._in_flight = True
+                view = view[size:]
+                if not view:
+                    return
 
     async def _wait_okay(self) -> None:
         while self._in_flight and not self.peer_closed:
-            self._okay_waiter = asyncio.get_running_loop().create_future()
+            waiter = asyncio.get_running_loop().create_future()
+            self._okay_waiters.add(waiter)
             try:
-                await self._okay_waiter
+                await waiter
             finally:
-                self._okay_waiter = None
+                self._okay_waiters.discard(waiter)
 
     async def close(self) -> None:
         """Close our side once the last WRTE is acknowledged (so no data is lost)."""
