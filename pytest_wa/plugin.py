@@ -58,6 +58,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--wa-resume", dest="wa_resume", default=None, metavar="DIR",
                     help="run only the jobs of the run in DIR that did not finish OK, and "
                          "write into DIR")
+    group.addoption("--wa-resources", dest="wa_resources", action="append", default=[],
+                    metavar="DIR",
+                    help="directory of workload programs (DIR/<abi>/NAME or DIR/NAME), "
+                         "looked in before the device's PATH (repeatable)")
     group.addoption("--wa-list", dest="wa_list", default=None,
                     choices=("workloads", "instruments", "devices"),
                     help="list the available workloads, instruments or devices and exit")

@@ -35,8 +35,9 @@ class RunPlugins:
         self.pluginmanager.register(plugin, name)
         self.registered.append(plugin)
 
-    def add_device_control(self, run: RunView) -> None:
-        """Reboot policy and runtime parameters: per-job work every run does.
+    def add_device_control(self, run: RunView, workload_classes: dict[Any, type]) -> None:
+        """Reboot policy, runtime parameters and the workloads' programs: what every run
+        checks before its first job, and per-job work it does.
 
         The reboot plugin's job_start is tryfirst, so a reboot comes before the
         runtime parameters are applied. The runtime-parameter machinery is
@@ -44,8 +45,10 @@ class RunPlugins:
         fifth of the plugin's import time, paid again by every xdist worker.
         """
         from ..control.reboot import RebootPolicyPlugin
+        from ..workloads.check import ToolCheck
 
         self.add(RebootPolicyPlugin(run), "pytest-wa-reboot")
+        self.add(ToolCheck(workload_classes), "pytest-wa-tool-check")
         if run.plan is not None and any(p.job.spec.runtime_parameters for p in run.plan.jobs):
             from ..runtime.plugin import RuntimeParametersPlugin
 

@@ -57,6 +57,8 @@ class RunContext:
         self.device_lost: str | None = None
         #: Collected job -> its pytest node id (pools: the plan the controller reads).
         self.nodeids: dict[int, str] = {}
+        #: The workload class of each planned spec (spec key -> class), from collection.
+        self.workload_classes: dict[Any, type] = {}
         #: Instruments some collected job enables: name -> (class, values, agenda dir).
         self.instrument_plan: dict[str, tuple[Any, dict[str, Any], str]] = {}
         self.plugins = RunPlugins(config.pluginmanager)
@@ -96,7 +98,7 @@ class RunContext:
         self._choose_device()
         target = self._connect()
         try:
-            self.plugins.add_device_control(self)
+            self.plugins.add_device_control(self, self.workload_classes)
             self.hook.pytest_wa_run_check(run=self)
             if self.plan is not None and self.plan.jobs:  # the wa_target fixture alone: none
                 self._open_output()

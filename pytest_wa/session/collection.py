@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from ..agenda.spec import spec_key
 from ..model.errors import InputError, TargetError
 from .state import get_run, wa_seed
 
@@ -94,6 +95,7 @@ def prepare_run(session: pytest.Session, will_run: bool) -> None:
     if run.started:
         return
     run.nodeids = {id(item.job): item.nodeid for item in jobs}
+    run.workload_classes = {spec_key(item.spec): item.workload_class for item in jobs}
     if run.plan is not None:
         run.plan.keep(item.job for item in jobs)
     _plan_instruments(run, jobs)

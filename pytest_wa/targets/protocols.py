@@ -125,6 +125,14 @@ class Packages(Protocol):
 
 
 @runtime_checkable
+class ExecutablesDirectory(Protocol):
+    """A device that keeps programs pushed for a run (SSH boards, Android); this host
+    runs programs where they are."""
+
+    executables_directory: str
+
+
+@runtime_checkable
 class Target(Connection, CommandRunner, FileTransfer, ValueAccess, Power, Properties, Protocol):
     """Everything a device under test offers; each target kind implements it all."""
 
