@@ -9,6 +9,7 @@ agenda's directory to resolve relative files from, and the ``--wa-show`` text.
 
 from __future__ import annotations
 
+import inspect
 import textwrap
 from collections.abc import Sequence
 from typing import Any, ClassVar
@@ -56,7 +57,7 @@ def first_line(text: str) -> str:
 def describe(cls: type[Plugin], kind: str | None = None) -> str:
     """The ``--wa-show`` text: name, kind, description and every parameter."""
     lines = [f"{cls.name} ({kind or cls.kind})",
-             textwrap.indent(textwrap.dedent(cls.description).strip(), "  "),
+             textwrap.indent(inspect.cleandoc(cls.description), "  "),
              "\nparameters:" if cls.parameters else "\nparameters: none"]
     for parameter in cls.parameters:
         lines.append(f"  {parameter.name} ({parameter.kind_name}, {_default(parameter)}"

@@ -21,6 +21,7 @@ import tempfile
 from collections.abc import Callable
 
 from . import cpus, linux, tools
+from .paths import RUNNING
 
 SHELL_UID = 2000
 SHELL_GID = 2000
@@ -64,6 +65,7 @@ FILES = (
     (tools.PACKAGES, 0o664, True, tools.package_list()),
     (tools.SETTINGS, 0o664, True, ""),
     (tools.LOG, 0o666, False, ""),
+    (RUNNING, 0o666, True, ""),
 )
 
 
@@ -201,7 +203,8 @@ class DeviceRoot:
         self._mounts.append(target)
 
     def boot(self) -> None:
-        """Volatile state as a fresh boot has it: a new /sys and /tmp, an empty log."""
+        """Volatile state as a fresh boot has it: a new /sys and /tmp, an empty log, no
+        app running."""
         for device_path, options in (("/sys", "mode=0755"), ("/tmp", "mode=1777")):
             path = self.path(device_path)
             if path in self._mounts:
@@ -209,8 +212,9 @@ class DeviceRoot:
                 self._mounts.remove(path)
             self._mount(None, path, "tmpfs", data=options)
         cpus.build_cpu_tree(self.path("/sys"), self.cpu_count)
-        with open(self.path(tools.LOG), "w", encoding="utf-8"):
-            pass
+        for volatile in (tools.LOG, RUNNING):
+            with open(self.path(volatile), "w", encoding="utf-8"):
+                pass
 
     # -- processes -----------------------------------------------------------------
 

@@ -16,12 +16,10 @@ import os
 import struct
 from collections.abc import Collection
 
+from .paths import LOG, PACKAGES, PROPS, SETTINGS
 from .picture import SCREEN, png, screen_pixels
 
-PROPS = "/data/property/props"
-PACKAGES = "/data/system/packages.list"
-SETTINGS = "/data/system/settings.list"
-LOG = "/data/misc/logd/logcat.log"
+__all__ = ["LOG", "PACKAGES", "PROPS", "SCRIPTS", "SETTINGS", "install", "package_list"]
 SYSTEM_PACKAGES = ("android", "com.android.shell", "com.android.settings",
                    "com.android.systemui", "com.android.launcher3")
 
@@ -293,17 +291,6 @@ if [ -n "$lines" ]; then tail -n "$lines" "$f"; else cat "$f"; fi
 exec tail -n 0 -f "$f"
 """
 
-SCRIPTS["am"] = """\
-# am: no activity manager here; start and broadcast say what Android says.
-case $1 in
-    start|start-activity|startservice|start-service|start-foreground-service)
-        shift; echo "Starting: Intent { $* }" ;;
-    broadcast)
-        shift; echo "Broadcasting: Intent { $* }"; echo "Broadcast completed: result=0" ;;
-esac
-exit 0
-"""
-
 SCRIPTS["input"] = "# input: key and touch events go nowhere.\nexit 0\n"
 SCRIPTS["monkey"] = "# monkey: events go nowhere.\nexit 0\n"
 SCRIPTS["dumpsys"] = "# dumpsys: no services to dump.\nexit 0\n"
@@ -362,7 +349,9 @@ def install(system: str, *, missing: Collection[str] = (), getprop_lists: bool =
     etc_dir = os.path.join(system, "etc")
     for directory in (bin_dir, etc_dir, os.path.join(system, "xbin")):
         os.makedirs(directory, mode=0o755, exist_ok=True)
-    for name, body in SCRIPTS.items():
+    from .activity import AM
+
+    for name, body in {**SCRIPTS, "am": AM}.items():
         path = os.path.join(bin_dir, name)
         if name in missing:
             with contextlib.suppress(FileNotFoundError):
