@@ -231,7 +231,9 @@ def test_unknown_workload_suggests_a_close_match(pytester: pytest.Pytester) -> N
     """)
     assert_clean_collection_error(result, pytester, agenda_line(
         3, "workloads[1].name", "unknown workload 'idel'. Did you mean 'idle'? "
-                                    "Installed: command, idle, shellscript."))
+                                    "Installed: app_launch, command, cyclictest, dhrystone, "
+                                    "hackbench, idle, memcpy, openssl, rt-app, shellscript, "
+                                    "stress-ng, sysbench."))
 
 
 def test_unknown_workload_parameter_suggests_a_close_match(pytester: pytest.Pytester) -> None:

@@ -147,3 +147,12 @@ def test_an_app_that_is_not_there_or_does_not_start_fails_the_job(pytester, phon
                                  "*com.android.settings did not start: Error type 3; Error: "
                                  "Activity class {com.android.settings/.Nope} does not exist.*"])
     assert "Traceback" not in result.stdout.str()
+
+
+def test_names_match_as_wa3_matches_them(pytester) -> None:
+    """Case and '-'/'_' do not matter in plugin names, as in WA3 (rt_app is rt-app)."""
+    pytester.makefile(".yaml", agenda="workloads:\n  - {name: App-Launch, params: "
+                                      "{package: com.example.app}}\n")
+    result = pytester.runpytest("--co", "-q", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["agenda.yaml::wk1-App-Launch[[]1[]]"])  # label as written

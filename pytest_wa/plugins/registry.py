@@ -18,32 +18,43 @@ WORKLOAD_GROUP = "pytest_wa.workloads"
 INSTRUMENT_GROUP = "pytest_wa.instruments"
 
 
+def identifier(name: str) -> str:
+    """A plugin name as WA3 compares them: case and ``-``/``_`` do not matter, so
+    ``rt_app`` finds ``rt-app`` and ``Stress-NG`` finds ``stress_ng``."""
+    return name.lower().replace("-", "_")
+
+
+def _name(cls: Any) -> str:
+    return str(cls.name)
+
+
 class Registry:
     """Classes of one kind (workloads or instruments) by name and alias."""
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
-        self._by_name: dict[str, type] = {}
-        self._aliases: dict[str, str] = {}
+        self._by_name: dict[str, type] = {}  # identifier -> class
+        self._aliases: dict[str, str] = {}  # identifier -> the class's identifier
 
     def add(self, cls: type) -> type:
         """Register ``cls`` under its ``name`` (and ``aliases``); usable as a decorator."""
         name = getattr(cls, "name", "")
         if not name or not isinstance(name, str):
             raise ConfigError(f"{self.kind} class {cls.__qualname__} has no 'name'")
-        self._by_name[name] = cls
+        self._by_name[identifier(name)] = cls
         for alias in getattr(cls, "aliases", ()):
-            self._aliases[alias] = name
+            self._aliases[identifier(alias)] = identifier(name)
         return cls
 
     def get(self, name: str) -> Any:
-        return self._by_name.get(self._aliases.get(name, name))
+        key = identifier(str(name))
+        return self._by_name.get(self._aliases.get(key, key))
 
     def names(self) -> list[str]:
-        return sorted(self._by_name)
+        return sorted(_name(cls) for cls in self._by_name.values())
 
     def classes(self) -> list[type]:
-        return [self._by_name[n] for n in self.names()]
+        return sorted(self._by_name.values(), key=_name)
 
 
 @functools.cache

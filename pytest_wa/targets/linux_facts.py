@@ -10,9 +10,11 @@ from __future__ import annotations
 
 POSSIBLE_CPUS = "/sys/devices/system/cpu/possible"
 
-#: ``uname -m`` machine names as the ABI names WA3 records.
+#: ``uname -m`` machine names (and Android's ``ro.product.cpu.abi`` names) as the ABI
+#: names WA3 records and files its binaries under.
 ABIS = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "arm64", "arm64": "arm64",
-        "armv7l": "armeabi", "i686": "x86", "i386": "x86"}
+        "armv7l": "armeabi", "i686": "x86", "i386": "x86",
+        "arm64-v8a": "arm64", "armeabi-v7a": "armeabi", "armeabi": "armeabi"}
 
 
 def abi_of(machine: str) -> str:

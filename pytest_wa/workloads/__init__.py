@@ -7,7 +7,16 @@ def builtin_workloads() -> list[type]:
     """The workloads pytest-wa ships (imported when a catalog is built, not before)."""
     from .app_launch import AppLaunch
     from .command import Command
+    from .cyclictest import Cyclictest
+    from .dhrystone import Dhrystone
+    from .hackbench import Hackbench
     from .idle import Idle
+    from .memcpy import Memcpy
+    from .openssl import Openssl
+    from .rt_app import RtApp
     from .shellscript import ShellScript
+    from .stress_ng import StressNg
+    from .sysbench import Sysbench
 
-    return [AppLaunch, Command, Idle, ShellScript]
+    return [AppLaunch, Command, Cyclictest, Dhrystone, Hackbench, Idle, Memcpy, Openssl, RtApp,
+            ShellScript, StressNg, Sysbench]

@@ -14,6 +14,7 @@ import pytest
 
 from ..agenda.spec import spec_key
 from ..model.errors import ConfigError, Problem
+from ..targets.linux_facts import abi_of
 from .resources import locate, missing_message
 from .tool import ToolWorkload
 
@@ -44,7 +45,7 @@ class ToolCheck:
                                       binary) is not None
             if not checked[key]:
                 problems.append(Problem(spec.location, f"{spec.id} ({cls.name})", missing_message(
-                    cls.tool, cls.name, run.device, run.config, run.target.properties.abi,
+                    cls.tool, cls.name, run.device, run.config, abi_of(run.target.properties.abi),
                     binary)))
         if problems:
             raise ConfigError(problems)

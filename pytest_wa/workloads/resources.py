@@ -31,6 +31,7 @@ import pytest
 
 from ..agenda.userconfig import user_directory
 from ..model.errors import WorkloadError
+from ..model.runlog import RUN_LOGGER
 from ..targets.linux_facts import abi_of
 from ..targets.protocols import ExecutablesDirectory
 
@@ -78,7 +79,7 @@ def locate(tool: Tool, workload: str, target: Target, config: pytest.Config,
     if binary:
         path = os.path.expanduser(binary)
         return Found(path, True, "the agenda's binary") if os.path.isfile(path) else None
-    abi = target.properties.abi or abi_of(platform.machine())
+    abi = abi_of(target.properties.abi or platform.machine())
     for directory in _host_directories(config, workload, abi):
         candidate = os.path.join(directory, tool.name)
         if os.path.isfile(candidate):
@@ -128,8 +129,10 @@ def install(tool: Tool, workload: str, target: Target, config: pytest.Config, de
         found = locate(tool, workload, target, config, binary)
         if found is None:
             raise WorkloadError(missing_message(tool, workload, device, config,
-                                                target.properties.abi, binary))
+                                                abi_of(target.properties.abi), binary))
         installed[key] = _onto_target(found, tool, target)
+        RUN_LOGGER.info("%s: %s from %s (%s), run as %s", workload, tool.name, found.path,
+                        found.how, installed[key])
     return installed[key]
 
 
@@ -139,7 +142,10 @@ def _onto_target(found: Found, tool: Tool, target: Target) -> str:
     destination = f"{target.executables_directory}/{tool.name}"
     digest = hashlib.sha256(Path(found.path).read_bytes()).hexdigest()
     there = target.execute(f"sha256sum {shlex.quote(destination)} 2>/dev/null", timeout=60)
-    if not (there.ok and there.stdout.split()[:1] == [digest]):
-        target.push(found.path, destination)
-        target.execute(f"chmod 755 {shlex.quote(destination)}", timeout=30, check=True)
+    if there.ok and there.stdout.split()[:1] == [digest]:
+        RUN_LOGGER.info("%s is on the device already (same sha256): not pushed", destination)
+        return destination
+    target.push(found.path, destination)
+    target.execute(f"chmod 755 {shlex.quote(destination)}", timeout=30, check=True)
+    RUN_LOGGER.info("pushed %s to %s (sha256 %s)", found.path, destination, digest[:16])
     return destination

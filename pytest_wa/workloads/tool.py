@@ -68,13 +68,13 @@ class ToolWorkload(Workload):
         """The metrics in the program's output (stdout, then stderr)."""
         raise NotImplementedError
 
-    def timeout(self) -> float:
+    def time_limit(self) -> float:
         """Seconds the run may take before it is killed (a bound, not a target)."""
         return DEFAULT_TIMEOUT
 
     def run(self, context: JobContext) -> None:
         self.result: CommandResult | None = None
-        result = context.target.execute(self.command_line(context), timeout=self.timeout(),
+        result = context.target.execute(self.command_line(context), timeout=self.time_limit(),
                                         as_root=self.needs_root)
         self.result = result
         context.add_output(result)
