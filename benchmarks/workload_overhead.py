@@ -170,6 +170,9 @@ def measure_wa3(wa: str, workdir: str, env: dict[str, str], args: argparse.Names
     binary = os.path.join(user, "dependencies", "dhrystone", "bin", os.uname().machine)
     os.makedirs(binary)
     shutil.copy(built, os.path.join(binary, "dhrystone"))
+    # A config.yaml of our own: the one WA3 writes on first use sets user_directory
+    # back to ~/.workload_automation, where it would not find the program.
+    pathlib.Path(user, "config.yaml").write_text("device: generic_local\n")
     wa3_env = {**env, "WA_USER_DIRECTORY": user}
     runs = {}
     for kind, entry in (("dhrystone", DHRYSTONE), ("idle", IDLE)):
