@@ -25,7 +25,6 @@ from ..model.errors import (
     CommandTimeoutError,
     TargetError,
     TargetNotRespondingError,
-    WorkloadError,
 )
 from ..model.parameters import Parameter, boolean, integer, string
 from ..model.runlog import RUN_LOGGER
@@ -135,18 +134,12 @@ class Cyclictest(ToolWorkload):
     def time_limit(self) -> float:
         return self.duration * 2 + 30
 
-    def extract_results(self, context: JobContext) -> None:
+    def results_text(self, context: JobContext) -> str:
+        """The per-thread lines, and the histogram file's footer (with --quiet and a
+        histogram, cyclictest prints no per-thread lines: the footer has them)."""
+        assert self.result is not None
         footer = self._pull_histogram(context) if self.histogram else ""
-        if self.result is None:
-            return
-        readings = list(self.parse(f"{self.result.stdout}\n{footer}"))
-        if not readings:
-            raise WorkloadError(f"no latencies found in cyclictest's output (kept as "
-                                f"{self.name}.out)")
-        for reading in readings:
-            context.add_metric(reading.name, reading.value, reading.units,
-                               lower_is_better=reading.lower_is_better,
-                               classifiers=reading.classifiers or None)
+        return f"{self.result.stdout}\n{footer}"
 
     def teardown(self, context: JobContext) -> None:
         if self.screen_off and context.target.properties.os == "android":

@@ -94,11 +94,16 @@ class ToolWorkload(Workload):
         context.add_artifact(f"{self.name}_output", path.name, "raw",
                              f"What {self.tool.name} printed (every metric comes from it).")
 
+    def results_text(self, context: JobContext) -> str:
+        """What ``parse`` reads: the program's output, and whatever else a workload pulls
+        from the target for its results (e.g. a histogram file's summary)."""
+        assert self.result is not None
+        return self.result.stdout + "\n" + self.result.stderr
+
     def extract_results(self, context: JobContext) -> None:
         if self.result is None:
             return
-        output = self.result.stdout + "\n" + self.result.stderr
-        readings = list(self.parse(output))
+        readings = list(self.parse(self.results_text(context)))
         if not readings:
             raise WorkloadError(f"no results found in {self.tool.name}'s output "
                                 f"(kept as {self.name}.out)")
