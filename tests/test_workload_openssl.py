@@ -12,16 +12,15 @@ is read off those files.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import textwrap
 import time
-import uuid
 from pathlib import Path
 
 import pytest
+from test_workload_resources import processes, renamed_program
 
 from pytest_wa import RunOutput
 from pytest_wa.workloads.openssl import Openssl
@@ -244,20 +243,8 @@ def test_a_cipher_and_two_public_keys_for_a_second_each(pytester: pytest.Pyteste
     assert "+F2:2:2048:" in rsa.artifact_path("openssl_output").read_text()
 
 
-def unique_openssl(pytester: pytest.Pytester) -> Path:
-    """openssl under a name no other process has, so pgrep finds only this test's."""
-    link = pytester.path / f"openssl-{uuid.uuid4().hex[:12]}"
-    link.symlink_to(shutil.which("openssl") or "/usr/bin/openssl")
-    return link
-
-
-def left_running(program: Path) -> list[str]:
-    found = subprocess.run(["pgrep", "-f", str(program)], capture_output=True, text=True)
-    return found.stdout.split()
-
-
 def test_job_timeout_kills_every_openssl_process(pytester: pytest.Pytester) -> None:
-    program = unique_openssl(pytester)
+    program = renamed_program(pytester, "openssl")
     result = run(pytester, f"""\
         config: {{max_retries: 0}}
         workloads:
@@ -267,11 +254,11 @@ def test_job_timeout_kills_every_openssl_process(pytester: pytest.Pytester) -> N
     result.stdout.fnmatch_lines([f"*job_timeout of 1.5 s; the command was killed: {program} "
                                  f"version && {program} speed -mr -multi 2 rsa"])
     time.sleep(0.3)
-    assert left_running(program) == []
+    assert processes(str(program)) == []
 
 
 def test_ctrl_c_leaves_no_openssl_process(pytester: pytest.Pytester) -> None:
-    program = unique_openssl(pytester)
+    program = renamed_program(pytester, "openssl")
     pytester.makeconftest(CONFTEST)
     pytester.makefile(".yaml", agenda=f"""\
         workloads:
@@ -281,12 +268,12 @@ def test_ctrl_c_leaves_no_openssl_process(pytester: pytest.Pytester) -> None:
                                 "agenda.yaml"], cwd=pytester.path, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + 60
-    while len(left_running(program)) < 3:  # the shell's openssl and its two children
+    while len(processes(str(program))) < 3:  # the shell's openssl and its two children
         assert process.poll() is None and time.monotonic() < deadline
         time.sleep(0.05)
     process.send_signal(signal.SIGINT)
     output, _ = process.communicate(timeout=60)
     assert process.returncode == pytest.ExitCode.INTERRUPTED, output
     time.sleep(0.3)
-    assert left_running(program) == [], output
+    assert processes(str(program)) == [], output
     assert os.path.isdir(pytester.path / "wa_output")

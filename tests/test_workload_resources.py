@@ -9,10 +9,12 @@ The helpers at the top also serve the tests of dhrystone, memcpy and cyclictest.
 from __future__ import annotations
 
 import platform
+import shutil
 import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -87,6 +89,14 @@ def processes(pattern: str) -> list[str]:
     """Live processes whose command line matches ``pattern`` (pgrep -f)."""
     found = subprocess.run(["pgrep", "-af", pattern], capture_output=True, text=True)
     return found.stdout.splitlines()
+
+
+def renamed_program(pytester: pytest.Pytester, program: str) -> Path:
+    """``program`` under a name no other process has (a symlink in the test's directory),
+    so that ``processes`` finds only this test's."""
+    link = pytester.path / f"{program}-{uuid.uuid4().hex[:12]}"
+    link.symlink_to(shutil.which(program) or f"/usr/bin/{program}")
+    return link
 
 
 def assert_none_left(pattern: str) -> None:

@@ -11,16 +11,15 @@ Every expected number below is read off those files.
 from __future__ import annotations
 
 import json
-import shutil
 import signal
 import subprocess
 import sys
 import textwrap
 import time
-import uuid
 from pathlib import Path
 
 import pytest
+from test_workload_resources import processes, renamed_program
 
 from pytest_wa import RunOutput
 from pytest_wa.workloads.rt_app import RtApp
@@ -271,16 +270,10 @@ def test_an_unknown_use_case_is_reported_at_collection(pytester: pytest.Pytester
 def unique_rt_app(pytester: pytest.Pytester) -> Path:
     """rt-app under a name no other process has, so pgrep finds only this test's; and a
     use case that would run for a minute."""
-    link = pytester.path / f"rt-app-{uuid.uuid4().hex[:12]}"
-    link.symlink_to(shutil.which("rt-app") or "/usr/bin/rt-app")
+    link = renamed_program(pytester, "rt-app")
     long = {**ONE_SECOND, "global": {"duration": 60, "calibration": 15}}
     (pytester.path / "long.json").write_text(json.dumps(long))
     return link
-
-
-def left_running(program: Path) -> list[str]:
-    found = subprocess.run(["pgrep", "-f", str(program)], capture_output=True, text=True)
-    return found.stdout.split()
 
 
 def test_job_timeout_leaves_no_rt_app_running(pytester: pytest.Pytester) -> None:
@@ -292,7 +285,7 @@ def test_job_timeout_leaves_no_rt_app_running(pytester: pytest.Pytester) -> None
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines([f"*job_timeout of 1.5 s; the command was killed: cd *{program}*"])
     time.sleep(0.3)
-    assert left_running(program) == []
+    assert processes(str(program)) == []
 
 
 def test_ctrl_c_leaves_no_rt_app_running(pytester: pytest.Pytester) -> None:
@@ -305,7 +298,7 @@ def test_ctrl_c_leaves_no_rt_app_running(pytester: pytest.Pytester) -> None:
                                 "agenda.yaml"], cwd=pytester.path, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + 60
-    while not left_running(program):
+    while not processes(str(program)):
         assert process.poll() is None and time.monotonic() < deadline
         time.sleep(0.05)
     time.sleep(0.5)  # rt-app has started its threads
@@ -313,4 +306,4 @@ def test_ctrl_c_leaves_no_rt_app_running(pytester: pytest.Pytester) -> None:
     output, _ = process.communicate(timeout=60)
     assert process.returncode == pytest.ExitCode.INTERRUPTED, output
     time.sleep(0.3)
-    assert left_running(program) == [], output
+    assert processes(str(program)) == [], output
