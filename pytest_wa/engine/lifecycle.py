@@ -20,6 +20,7 @@ nowhere else, as WA3's runner decides it:
 from __future__ import annotations
 
 import datetime
+import os
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -72,8 +73,6 @@ def workload_for(run: RunContext, spec: JobSpec, cls: type) -> Workload:
     key = spec_key(spec)
     workload = run.progress.workloads.get(key)
     if workload is None:
-        import os
-
         workload = cls(source_directory=os.path.dirname(spec.location.path),
                        **spec.workload_parameters)
         workload.validate()

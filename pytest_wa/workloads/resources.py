@@ -64,6 +64,9 @@ class Found:
 
 #: Per run and target: (tool name, device) -> the program's path on the target.
 _INSTALLED = pytest.StashKey[dict[tuple[str, str], str]]()
+#: Per run: (tool name, workload, binary) -> where the program was found (or None), so
+#: the check before the first job and the install at it look on the device once.
+_FOUND = pytest.StashKey[dict[tuple[str, str, str | None], "Found | None"]]()
 
 
 def resource_directories(config: pytest.Config) -> list[str]:
@@ -75,7 +78,17 @@ def resource_directories(config: pytest.Config) -> list[str]:
 
 def locate(tool: Tool, workload: str, target: Target, config: pytest.Config,
            binary: str | None = None) -> Found | None:
-    """The program ``tool`` for ``workload`` on ``target``, or None; nothing is pushed."""
+    """The program ``tool`` for ``workload`` on ``target``, or None; nothing is pushed.
+    Looked for once per run (the run's target does not change under it)."""
+    found = config.stash.setdefault(_FOUND, {})
+    key = (tool.name, workload, binary)
+    if key not in found:
+        found[key] = _search(tool, workload, target, config, binary)
+    return found[key]
+
+
+def _search(tool: Tool, workload: str, target: Target, config: pytest.Config,
+            binary: str | None) -> Found | None:
     if binary:
         path = os.path.expanduser(binary)
         return Found(path, True, "the agenda's binary") if os.path.isfile(path) else None
