@@ -33,19 +33,27 @@ class ToolCheck:
         if run.plan is None:
             return
         problems: list[Problem] = []
-        checked: dict[tuple[str, str | None], bool] = {}
+        found: dict[tuple[str, str | None], bool] = {}  # (program, binary) -> found
         for spec in {spec_key(p.job.spec): p.job.spec for p in run.plan.jobs}.values():
             cls = self.classes.get(spec_key(spec))
-            if cls is None or not issubclass(cls, ToolWorkload):
-                continue
-            binary = spec.workload_parameters.get("binary")
-            key = (cls.tool.name, binary)
-            if key not in checked:
-                checked[key] = locate(cls.tool, cls.name, run.target, run.config,
-                                      binary) is not None
-            if not checked[key]:
-                problems.append(Problem(spec.location, f"{spec.id} ({cls.name})", missing_message(
-                    cls.tool, cls.name, run.device, run.config, abi_of(run.target.properties.abi),
-                    binary)))
+            if cls is not None and issubclass(cls, ToolWorkload):
+                problems.extend(self._missing(spec, cls, run, found))
         if problems:
             raise ConfigError(problems)
+
+    @staticmethod
+    def _missing(spec: Any, cls: type[ToolWorkload], run: RunView,
+                 found: dict[tuple[str, str | None], bool]) -> list[Problem]:
+        """One problem per program of ``spec`` that nothing has."""
+        problems = []
+        tools = cls.tools_for(spec.workload_parameters)
+        for tool in tools:
+            binary = spec.workload_parameters.get("binary") if tool is tools[0] else None
+            key = (tool.name, binary)
+            if key not in found:
+                found[key] = locate(tool, cls.name, run.target, run.config, binary) is not None
+            if not found[key]:
+                problems.append(Problem(spec.location, f"{spec.id} ({cls.name})", missing_message(
+                    tool, cls.name, run.device, run.config, abi_of(run.target.properties.abi),
+                    binary)))
+        return problems

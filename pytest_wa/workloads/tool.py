@@ -12,7 +12,7 @@ printed no result fails the job with its own words.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -54,11 +54,24 @@ class ToolWorkload(Workload):
 
     binary: str | None
     program: str  # the program's path on the target, once installed
+    programs: dict[str, str]  # every program's path on the target, by tool name
+
+    @classmethod
+    def tools_for(cls, parameters: Mapping[str, Any]) -> tuple[Tool, ...]:
+        """Every program a job with these agenda parameters runs, ``tool`` first (the one
+        ``binary`` replaces). A workload that runs several programs, or one chosen by a
+        parameter, says so here, so the check before the first job looks for each."""
+        return (cls.tool,)
 
     def initialize(self, context: JobContext) -> None:
-        """Find the program and put it on the target (once per run and device)."""
-        self.program = install(self.tool, self.name, context.target, context.run.config,
-                               context.run.device, self.values.get("binary"))
+        """Find the programs and put them on the target (once per run and device)."""
+        tools = self.tools_for(self.values)
+        binary = self.values.get("binary")
+        self.programs = {
+            tool.name: install(tool, self.name, context.target, context.run.config,
+                               context.run.device, binary if tool is tools[0] else None)
+            for tool in tools}
+        self.program = self.programs[tools[0].name]
 
     def command_line(self, context: JobContext) -> str:
         """The shell command that runs the benchmark once (``self.program`` is installed)."""
