@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from .instruments.availability import OPTIONAL, InstrumentUnavailable
 from .instruments.base import Instrument, Priority
 from .model.errors import (
     AgendaError,
@@ -42,8 +43,9 @@ hookimpl = pytest.hookimpl
 
 __all__ = [
     "AgendaError", "Artifact", "CommandError", "CommandTimeoutError", "ConfigError",
-    "discover", "Event", "hookimpl", "Instrument", "JobOutput", "JobStatus", "Metric",
-    "Parameter", "Priority", "RunOutput", "RunOutputError", "TargetError",
+    "discover", "Event", "hookimpl", "Instrument", "InstrumentUnavailable", "JobOutput",
+    "JobStatus", "Metric",
+    "OPTIONAL", "Parameter", "Priority", "RunOutput", "RunOutputError", "TargetError",
     "TargetNotRespondingError", "TargetTransientError", "Workload", "WorkloadError",
     "__version__",
 ]

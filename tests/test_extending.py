@@ -7,6 +7,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+import pytest_wa
+
 ONE_COMMAND = """
 workloads:
   - {name: command, iterations: 2, params: {command: "true"}}
@@ -236,8 +238,9 @@ def test_conftest_can_supply_its_own_target(pytester: pytest.Pytester) -> None:
     assert "Traceback" not in result.stdout.str() + result.stderr.str()
 
 
-def test_a_failing_instrument_is_reported_and_the_job_goes_on(pytester: pytest.Pytester
-                                                               ) -> None:
+def test_a_failing_instrument_makes_the_job_partial_and_the_run_goes_on(
+        pytester: pytest.Pytester) -> None:
+    """Its numbers are missing, so the job is not fully OK; the next job runs as usual."""
     pytester.makeconftest("""
         import pytest
         from pytest_wa import Instrument
@@ -257,18 +260,74 @@ def test_a_failing_instrument_is_reported_and_the_job_goes_on(pytester: pytest.P
             registry.add(Broken)
     """)
     pytester.makefile(".yaml", agenda=textwrap.dedent("""
-        config: {augmentations: [broken, execution_time]}
-        workloads: [{name: command, params: {command: "true"}}]
+        config: {augmentations: [broken, execution_time], max_retries: 0}
+        workloads:
+          - {name: command, params: {command: "true"}}
+          - {name: command, params: {command: "true"}, augmentations: [~broken]}
     """))
     result = pytester.runpytest("-v", "--junitxml=out.xml")
-    result.assert_outcomes(passed=1, warnings=2)
+    result.assert_outcomes(passed=1, failed=1, warnings=2)
     result.stdout.fnmatch_lines([
-        "*wk1-command[[]1[]] OK*",
+        "*wk1-command[[]1[]] PARTIAL*", "*wk2-command[[]1[]] OK*",
         "*InstrumentWarning: instrument 'broken' failed in pytest_wa_job_setup: OSError: no "
         "such meter*",
         "*InstrumentWarning: instrument 'broken' failed in pytest_wa_job_execute: "
         "RuntimeError: meter unplugged*"])
-    assert metric_names(pytester.path / "out.xml") == {"wk1-command[1]": ["execution_time"]}
+    assert metric_names(pytester.path / "out.xml") == {"wk1-command[1]": ["execution_time"],
+                                                       "wk2-command[1]": ["execution_time"]}
+    job = pytest_wa.RunOutput(pytester.path / "wa_output").job("wk1", 1)
+    assert job.status.name == "PARTIAL"
+    assert "PARTIAL: instrument broken failed" in [event.message for event in job.events]
+
+
+UNAVAILABLE = """
+    from pytest_wa import OPTIONAL, Instrument, InstrumentUnavailable
+
+    class Meter(Instrument):
+        name = "meter"
+        parameters = (OPTIONAL,)
+
+        def check(self, target):
+            raise InstrumentUnavailable("no /sys/class/meter (plug the meter in)")
+
+        def pytest_wa_job_extract_results(self, job):
+            job.add_metric("joules", 1.0)
+
+    def pytest_wa_register_instruments(registry):
+        registry.add(Meter)
+"""
+
+
+def test_an_instrument_this_device_cannot_serve_is_refused_before_the_first_job(
+        pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(UNAVAILABLE)
+    pytester.makefile(".yaml", agenda=textwrap.dedent("""
+        workloads:
+          - {name: command, params: {command: "true"}}
+          - {name: command, params: {command: "true"}, augmentations: [meter]}
+    """))
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([
+        "*agenda.yaml:3: augmentations: meter: instrument 'meter' cannot work on device "
+        "'local': no /sys/class/meter (plug the meter in). To run without it where it cannot "
+        "work, configure it with optional: true*"])
+    assert "Traceback" not in result.stderr.str()
+    assert not (pytester.path / "wa_output").exists()
+
+
+def test_an_optional_instrument_is_left_out_with_a_note(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(UNAVAILABLE)
+    pytester.makefile(".yaml", agenda=textwrap.dedent("""
+        config: {augmentations: [meter], meter: {optional: true}}
+        workloads: [{name: command, params: {command: "true"}}]
+    """))
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1)
+    assert pytest_wa.RunOutput(pytester.path / "wa_output").jobs[0].metrics == []
+    log = (pytester.path / "wa_output" / "run.log").read_text()
+    assert "instrument 'meter' cannot work on device 'local': no /sys/class/meter" in log
+    assert "the run goes on without it (optional: true)" in log
 
 
 def test_an_instrument_does_not_hide_a_failing_stage(pytester: pytest.Pytester) -> None:

@@ -68,10 +68,8 @@ class RunPlugins:
 
         self.add(OutputRecorder(writer), OUTPUT_PLUGIN)
 
-    def add_instruments(self, planned: dict[str, tuple[Any, dict[str, Any], str]]) -> None:
+    def add_instruments(self, instances: list[Any]) -> None:
         """The enabled instruments, in priority order (instruments/__init__.py says why)."""
-        instances = [cls(source_directory=source, **values)
-                     for cls, values, source in planned.values()]
         for instrument in registration_order(instances):
             plugin = guarded_plugin(instrument)
             self.add(plugin, f"pytest-wa-instrument-{instrument.name}")

@@ -10,6 +10,7 @@ nowhere else, as WA3's runner decides it:
 - execute fails -> FAILED, results are still extracted, teardown still runs;
 - extraction fails after a good run -> PARTIAL;
 - only teardown fails -> NONCRITICAL (passed, with a warning);
+- an instrument fails from job start to teardown -> PARTIAL (numbers are missing);
 - Ctrl-C -> ABORTED, teardown still runs, the interrupt goes on;
 - an attempt whose status is in ``retry_on_status`` is retried at once, up to
   ``max_retries``; with none left a FAILED job stops the run under
@@ -170,6 +171,14 @@ def execute(attempt: Attempt) -> None:
         _teardown(job)
     if job.status == JobStatus.RUNNING:
         job.status = JobStatus.OK
+    _missing_numbers(job)
+
+
+def _missing_numbers(job: JobContext) -> None:
+    """An instrument that failed from job start to teardown left numbers out: PARTIAL."""
+    if job.instrument_failures and job.status in (JobStatus.OK, JobStatus.NONCRITICAL):
+        job.status = JobStatus.PARTIAL
+        job.add_event(f"PARTIAL: instrument {', '.join(job.instrument_failures)} failed")
 
 
 def _stage(job: JobContext, call: Any, stage: str, failure: JobStatus) -> None:
@@ -218,9 +227,9 @@ def finish_attempt(attempt: Attempt, following: JobSpec | None) -> bool:
 def _end(job: JobContext) -> None:
     job.end_time = _now()
     job.duration = time.monotonic() - job.started_at if job.started_at else 0.0
+    job.hook.pytest_wa_job_end(job=job)
     logger.info("Job %s (%s) [%d] completed with status %s in %.3f s", job.output_id,
                 job.label, job.iteration, job.status.name, job.duration)
-    job.hook.pytest_wa_job_end(job=job)
     job.hook.pytest_wa_job_output(job=job)
 
 

@@ -22,6 +22,7 @@ from ..output.writer import RunWriter
 
 if TYPE_CHECKING:
     from ..agenda.spec import RunSettings
+    from ..instruments.availability import PlannedInstrument
     from ..output.plan import RunPlan
     from ..output.reader import RunOutput
     from ..targets.protocols import Target
@@ -38,7 +39,7 @@ class OpeningRun(Protocol):
     output: RunWriter | None
     settings: RunSettings
     nodeids: dict[int, str]
-    instrument_plan: dict[str, tuple[Any, dict[str, Any], str]]
+    instrument_plan: dict[str, PlannedInstrument]
 
     @property
     def target(self) -> Target: ...
@@ -122,7 +123,7 @@ def _spec_pods(plan: RunPlan) -> list[dict[str, Any]]:
 
 
 def _config_pod(run: OpeningRun, directory: Path) -> dict[str, Any]:
-    instruments = {name: values for name, (_, values, _) in run.instrument_plan.items()}
+    instruments = {name: plan.values for name, plan in run.instrument_plan.items()}
     return config_pod(run.settings, run.device, instruments, str(directory),
                       _device_config(run.config, run.device))
 

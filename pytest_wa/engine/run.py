@@ -14,6 +14,7 @@ import warnings
 from typing import TYPE_CHECKING, Any
 
 from ..agenda.spec import RunSettings
+from ..instruments.availability import PlannedInstrument, check_instruments
 from ..model.errors import ConfigError, TargetError
 from ..model.parameters import resolve_parameters
 from ..model.results import Artifact, Metric, checked_number
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     import pytest
 
     from ..agenda.spec import JobSpec
+    from ..model.errors import Location
     from ..output.plan import RunPlan
     from ..output.writer import RunWriter
     from ..targets.protocols import Target
@@ -59,8 +61,8 @@ class RunContext:
         self.nodeids: dict[int, str] = {}
         #: The workload class of each planned spec (spec key -> class), from collection.
         self.workload_classes: dict[Any, type] = {}
-        #: Instruments some collected job enables: name -> (class, values, agenda dir).
-        self.instrument_plan: dict[str, tuple[Any, dict[str, Any], str]] = {}
+        #: Instruments some collected job enables, by name.
+        self.instrument_plan: dict[str, PlannedInstrument] = {}
         self.plugins = RunPlugins(config.pluginmanager)
         self._target: Target | None = None
         self._log_handler: Any = None
@@ -79,13 +81,13 @@ class RunContext:
         """The job id the output uses (qualified when agendas of the session share ids)."""
         return self.plan.output_id(spec) if self.plan else spec.id
 
-    def plan_instrument(self, name: str, cls: Any, config: dict[str, Any], source: str
-                        ) -> None:
+    def plan_instrument(self, name: str, cls: Any, config: dict[str, Any], source: str,
+                        location: Location) -> None:
         """Remember an instrument that some collected job enables (first config wins),
         with its parameter values resolved (defaults filled in) once."""
         if name not in self.instrument_plan:
             values = resolve_parameters(getattr(cls, "parameters", ()), dict(config))[0]
-            self.instrument_plan[name] = (cls, values, source)
+            self.instrument_plan[name] = PlannedInstrument(cls, values, source, location)
 
     # --- start ---
 
@@ -99,6 +101,7 @@ class RunContext:
         target = self._connect()
         try:
             self.plugins.add_device_control(self, self.workload_classes)
+            instruments, left_out = self._usable_instruments(target)
             self.hook.pytest_wa_run_check(run=self)
             if self.plan is not None and self.plan.jobs:  # the wa_target fixture alone: none
                 self._open_output()
@@ -110,10 +113,22 @@ class RunContext:
         self.started = True
         self.plugins.add_target_evidence(target)
         self._device_notes()
-        self.plugins.add_instruments(self.instrument_plan)
+        self.plugins.add_instruments(instruments)
         self._log_configuration()
+        for note in left_out:
+            logger.warning("%s", note)
         logger.info("Run started on device %s", self.device)
         self.hook.pytest_wa_run_start(run=self)
+
+    def _usable_instruments(self, target: Target) -> tuple[list[Any], list[str]]:
+        """The planned instruments that can work on this device, and notes on those
+        left out; the run is refused over one that cannot work unless the agenda made it
+        optional."""
+        found = check_instruments(self.instrument_plan, target, self.device)
+        if found.problems:
+            raise ConfigError(found.problems)
+        self.notes.extend(found.notes)
+        return found.usable, found.notes
 
     def _choose_device(self) -> None:
         """--wa-device (or the pool's device) wins over the agenda's WA3 device settings,

@@ -1,4 +1,4 @@
-"""Instruments as registered with pluggy: enabled per job, and never fatal (as in WA).
+"""Instruments as registered with pluggy: enabled per job, and never fatal to the run.
 
 Each hook implementation of an instrument is wrapped before it is registered.
 The wrapper passes straight through for a job whose spec does not enable the
@@ -6,7 +6,9 @@ instrument (``augmentations``), so one registration serves every job. Plain
 implementations have their exceptions caught; wrappers (``wrapper=True``
 generators) are driven step by step so that a failure in the instrument's code
 before or after ``yield`` is caught, while the stage's own outcome (its result
-or its exception) passes through untouched.
+or its exception) passes through untouched. A caught failure is a warning and
+an event of the job, which the lifecycle then makes PARTIAL: its numbers are
+missing, so it is not fully OK (WA3 only logs it and leaves the job OK).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ def _report(instrument: Any, hook: str, error: BaseException, job: Any) -> None:
     if job is None:
         warnings.warn(InstrumentWarning(message), stacklevel=3)
         return
-    job.add_event(message)
+    job.record_instrument_failure(instrument.name, message)
     where = job.spec.location  # point at the agenda line of the job, not at this file
     warnings.warn_explicit(InstrumentWarning(message), InstrumentWarning, where.path, where.line)
 

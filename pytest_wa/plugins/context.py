@@ -73,6 +73,8 @@ class JobContext:
         self.events: list[Event] = []
         self.outputs: list[CommandResult] = []
         self.errors: list[tuple[str, BaseException]] = []
+        #: Instruments that failed while recording this job (their numbers are missing).
+        self.instrument_failures: list[str] = []
         self.classifiers: dict[str, Any] = dict(job.spec.classifiers)
         self.start_time: datetime.datetime | None = None
         self.end_time: datetime.datetime | None = None
@@ -160,6 +162,13 @@ class JobContext:
         self.errors.append((stage, error))
         RUN_LOGGER.error("%s: %s failed: %s: %s", self.name, stage, type(error).__name__, error)
         self.add_event(f"{stage} failed: {type(error).__name__}: {error}")
+
+    def record_instrument_failure(self, instrument: str, message: str) -> None:
+        """Keep an instrument's failure with the job (the lifecycle makes it PARTIAL)."""
+        if instrument not in self.instrument_failures:
+            self.instrument_failures.append(instrument)
+        RUN_LOGGER.error("%s: %s", self.name, message)
+        self.add_event(message)
 
     def __repr__(self) -> str:
         return f"<JobContext {self.name} {self.status.name}>"

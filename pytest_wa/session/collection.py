@@ -114,7 +114,7 @@ def _plan_instruments(run: RunContext, jobs: list[Any]) -> None:
         for name in item.spec.augmentations:
             cls = item.catalog.instrument(name)
             run.plan_instrument(cls.name, cls, item.agenda.plugin_configs.get(name, {}),
-                                str(item.path.parent))
+                                str(item.path.parent), item.spec.location)
 
 
 def random_order_notice(config: pytest.Config, items: list[pytest.Item]) -> str | None:
