@@ -14,9 +14,10 @@ def builtin_workloads() -> list[type]:
     from .memcpy import Memcpy
     from .openssl import Openssl
     from .rt_app import RtApp
+    from .schbench import Schbench
     from .shellscript import ShellScript
     from .stress_ng import StressNg
     from .sysbench import Sysbench
 
     return [AppLaunch, Command, Cyclictest, Dhrystone, Hackbench, Idle, Memcpy, Openssl, RtApp,
-            ShellScript, StressNg, Sysbench]
+            Schbench, ShellScript, StressNg, Sysbench]
