@@ -136,3 +136,7 @@ def cpuinfo_text(count: int, hardware: str) -> str:
                 f"CPU part\t: {cluster.part}\n"
                 "CPU revision\t: 0\n")
     return "\n".join(blocks) + f"\nHardware\t: {hardware}\n"
+
+
+def tick(sys_root: str, seconds: float) -> None:
+    """Advances the cpufreq and idle statistics by ``seconds`` (to be filled in)."""

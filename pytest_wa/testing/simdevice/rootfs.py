@@ -4,7 +4,7 @@ The adbd process unshares its mount namespace and makes every mount private,
 so nothing it mounts is ever seen by the host (and everything vanishes with
 the namespace). The device root holds read-only binds of the host's /usr,
 /etc... (so sh, cat and sleep work), the device's own /system tools, a
-persistent /data, /sdcard, tmpfs /tmp and /sys (with the fake cpufreq tree),
+persistent /data, /sdcard, tmpfs /tmp and /sys (with the hardware of hardware.py),
 and binds of the host's /dev and /proc with a fake /proc/cpuinfo on top.
 Commands chroot into it (see ``shell.py``), so per command there is no mount
 work at all.
@@ -20,7 +20,7 @@ import stat
 import tempfile
 from collections.abc import Callable
 
-from . import cpus, linux, tools
+from . import cpus, hardware, linux, tools
 from .paths import RUNNING
 
 SHELL_UID = 2000
@@ -124,6 +124,7 @@ class DeviceRoot:
         self.shell_gid = 0 if userns else SHELL_GID
         self.root_fd = -1
         self._mounts: list[str] = []
+        self.clock: hardware.HardwareClock | None = None
 
     def path(self, device_path: str) -> str:
         """The host path of a device path, without resolving symlinks (for our own files)."""
@@ -166,6 +167,8 @@ class DeviceRoot:
         self._mount(cpuinfo, self.path("/proc/cpuinfo"))
         self.boot()
         self.root_fd = os.open(self.root, os.O_PATH | os.O_DIRECTORY)
+        self.clock = hardware.HardwareClock(self.path("/sys"))
+        self.clock.start()
 
     def _host_dir(self, name: str) -> None:
         host = "/" + name
@@ -211,7 +214,7 @@ class DeviceRoot:
                 linux.umount(path)
                 self._mounts.remove(path)
             self._mount(None, path, "tmpfs", data=options)
-        cpus.build_cpu_tree(self.path("/sys"), self.cpu_count)
+        hardware.build(self.path("/sys"), self.cpu_count)
         for volatile in (tools.LOG, RUNNING):
             with open(self.path(volatile), "w", encoding="utf-8"):
                 pass
@@ -231,6 +234,9 @@ class DeviceRoot:
 
     def close(self, keep: bool) -> None:
         """Unmount everything; remove what the device created unless ``keep``."""
+        if self.clock is not None:
+            self.clock.stop()
+            self.clock.join()
         if self.root_fd >= 0:
             os.close(self.root_fd)
             self.root_fd = -1
