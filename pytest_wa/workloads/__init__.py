@@ -8,9 +8,11 @@ def builtin_workloads() -> list[type]:
     from .app_launch import AppLaunch
     from .command import Command
     from .cyclictest import Cyclictest
+    from .deepbench import Deepbench, DeepConv, DeepGemm, DeepSparse
     from .dhrystone import Dhrystone
     from .hackbench import Hackbench
     from .idle import Idle
+    from .meabo import Meabo
     from .memcpy import Memcpy
     from .openssl import Openssl
     from .rt_app import RtApp
@@ -19,5 +21,6 @@ def builtin_workloads() -> list[type]:
     from .stress_ng import StressNg
     from .sysbench import Sysbench
 
-    return [AppLaunch, Command, Cyclictest, Dhrystone, Hackbench, Idle, Memcpy, Openssl, RtApp,
-            Schbench, ShellScript, StressNg, Sysbench]
+    return [AppLaunch, Command, Cyclictest, Deepbench, DeepConv, DeepGemm, DeepSparse, Dhrystone,
+            Hackbench, Idle, Meabo, Memcpy, Openssl, RtApp, Schbench, ShellScript, StressNg,
+            Sysbench]

@@ -63,8 +63,9 @@ def _given(parameter: str, long: str, short: str, value: int | None) -> list[Opt
 class Schbench(ToolWorkload):
     name = "schbench"
     description = """
-        Run schbench: worker threads woken by message threads; report wake-up latency
-        percentiles (and, with schbench 2023+, request latency and RPS percentiles).
+        Run schbench: message threads wake workers; report wake-up latency percentiles.
+
+        With schbench 2023+, also request latency and RPS percentiles.
 
         Works with the 2021 schbench WA3 was written for and with today's
         (https://github.com/masoncl/schbench): its options are read from

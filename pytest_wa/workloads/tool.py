@@ -56,6 +56,11 @@ class ToolWorkload(Workload):
     program: str  # the program's path on the target, once installed
     programs: dict[str, str]  # every program's path on the target, by tool name
 
+    @property
+    def running(self) -> Tool:
+        """The program the job runs: ``tool``, or the one ``tools_for`` put first."""
+        return getattr(self, "_running", self.tool)
+
     @classmethod
     def tools_for(cls, parameters: Mapping[str, Any]) -> tuple[Tool, ...]:
         """Every program a job with these agenda parameters runs, ``tool`` first (the one
@@ -66,6 +71,7 @@ class ToolWorkload(Workload):
     def initialize(self, context: JobContext) -> None:
         """Find the programs and put them on the target (once per run and device)."""
         tools = self.tools_for(self.values)
+        self._running = tools[0]
         binary = self.values.get("binary")
         self.programs = {
             tool.name: install(tool, self.name, context.target, context.run.config,
@@ -94,7 +100,7 @@ class ToolWorkload(Workload):
         self._keep_raw_output(context, result)
         if not result.ok:
             tail = (result.stderr or result.stdout).strip().splitlines()[-5:]
-            raise WorkloadError(f"{self.tool.name} exited with code {result.exit_code}"
+            raise WorkloadError(f"{self.running.name} exited with code {result.exit_code}"
                                 + ("\n" + "\n".join(tail) if tail else ""))
 
     def _keep_raw_output(self, context: JobContext, result: CommandResult) -> None:
@@ -105,7 +111,7 @@ class ToolWorkload(Workload):
         text = result.stdout + (f"\n--- stderr ---\n{result.stderr}" if result.stderr else "")
         path.write_text(text, encoding="utf-8")
         context.add_artifact(f"{self.name}_output", path.name, "raw",
-                             f"What {self.tool.name} printed (every metric comes from it).")
+                             f"What {self.running.name} printed (every metric comes from it).")
 
     def results_text(self, context: JobContext) -> str:
         """What ``parse`` reads: the program's output, and whatever else a workload pulls
@@ -118,7 +124,7 @@ class ToolWorkload(Workload):
             return
         readings = list(self.parse(self.results_text(context)))
         if not readings:
-            raise WorkloadError(f"no results found in {self.tool.name}'s output "
+            raise WorkloadError(f"no results found in {self.running.name}'s output "
                                 f"(kept as {self.name}.out)")
         for reading in readings:
             context.add_metric(reading.name, reading.value, reading.units,
