@@ -12,6 +12,7 @@ work at all.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import signal
@@ -27,6 +28,7 @@ SHELL_UID = 2000
 SHELL_GID = 2000
 HOST_DIRS = ("bin", "sbin", "usr", "lib", "lib32", "lib64", "libx32", "etc")
 MAX_SYMLINKS = 40
+TRACEFS = "/sys/kernel/tracing"
 
 # (device path, mode, owned by the shell user); created when missing, never emptied.
 DIRECTORIES = (
@@ -215,9 +217,21 @@ class DeviceRoot:
                 self._mounts.remove(path)
             self._mount(None, path, "tmpfs", data=options)
         hardware.build(self.path("/sys"), self.cpu_count)
+        self._mount_tracefs()
         for volatile in (tools.LOG, RUNNING):
             with open(self.path(volatile), "w", encoding="utf-8"):
                 pass
+
+    def _mount_tracefs(self) -> None:
+        """The kernel's tracefs at /sys/kernel/tracing, as a phone has it (ftrace is the
+        host kernel's, shared with the host); left out where this process may not mount
+        it (an unprivileged user namespace)."""
+        path = self.path(TRACEFS)
+        if path in self._mounts:  # detached with the old /sys
+            self._mounts.remove(path)
+        os.makedirs(path, exist_ok=True)
+        with contextlib.suppress(OSError):
+            self._mount(None, path, "tracefs")
 
     # -- processes -----------------------------------------------------------------
 
