@@ -16,13 +16,6 @@ from pytest_wa import RunOutput
 EXAMPLES = Path(__file__).resolve().parent.parent / "example_agendas"
 
 
-@pytest.fixture
-def device(wa_simulated_device, monkeypatch):
-    """The device, with adb's own variable pointing pytest at the private adb server."""
-    monkeypatch.setenv("ANDROID_ADB_SERVER_PORT", str(wa_simulated_device.adb_port))
-    return wa_simulated_device
-
-
 def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
     return pytester.runpytest_subprocess("-p", "no:cacheprovider", *args)
 

@@ -1,10 +1,11 @@
 """Runtime parameters as users meet them: agendas run on the simulated phone, values seen by
 the job, the device put back afterwards, and every mistake reported before the first job.
 
-The simulated device's sysfs is fake (any value is accepted, nothing changes
-by itself), so these tests check what was written and when, not what a
-kernel would make of it. It has no cpuidle states and no governor tunables:
-the test that needs them creates them in the device's /sys (a tmpfs) first.
+The simulated device's sysfs is fake (any value is accepted; only its
+counters move by themselves), so these tests check what was written and when,
+not what a kernel would make of it. It has three idle states per CPU but no
+governor tunables: the test that needs them creates them in the device's /sys
+(a tmpfs) first.
 """
 
 from __future__ import annotations
@@ -30,13 +31,6 @@ DEFAULTS = ["schedutil", "300000", "1804800", "schedutil", "710400", "2419200"]
 ONLINE = f"cat {CPU}/cpu1/online {CPU}/cpu4/online {CPU}/cpu5/online {CPU}/cpu7/online"
 SETTINGS = ("settings get system screen_brightness; settings get system user_rotation; "
             "settings get system accelerometer_rotation; settings get global airplane_mode_on")
-
-
-@pytest.fixture
-def device(wa_simulated_device, monkeypatch):
-    """The device, with adb's own variable pointing pytest at the private adb server."""
-    monkeypatch.setenv("ANDROID_ADB_SERVER_PORT", str(wa_simulated_device.adb_port))
-    return wa_simulated_device
 
 
 def run(pytester: pytest.Pytester, device, agenda: str, *, root: bool = True
@@ -163,7 +157,7 @@ def test_sysfiles_in_order_and_a_failing_job_still_restores(pytester, device) ->
 
 
 def test_idle_states_and_governor_tunables(pytester, device) -> None:
-    # The simulator has neither: make two idle states per CPU and a schedutil tunable.
+    # Two idle states per CPU, named as the test wants them, and a schedutil tunable.
     device.root()
     states = " ".join(f"{CPU}/cpu{n}/cpuidle/state{s}" for n in range(8) for s in (0, 1))
     device.shell(f"for d in {states}; do mkdir -p $d && echo 0 > $d/disable; done; "
@@ -433,8 +427,8 @@ def plan_of(facts, parameters: dict):
     ({"a53_governor": "performance"},
      "runtime_parameters.a53_governor: 'a53' is not a CPU, cluster or core name of the device "
      "(core names: a55, a78)"),
-    ({"idle_states": "all"}, "runtime_parameters.idle_states: the device has no cpuidle states "
-                             "(*/cpu*/cpuidle/state*/name could not be read)"),
+    ({"idle_states": "c9"}, "runtime_parameters.idle_states: 'c9' is not an idle state of cpu0 "
+                            "(its states: WFI, cpu-sleep, cluster-sleep)*"),
     ({"gov_tunables": [1]}, "runtime_parameters.gov_tunables: expected a mapping of tunable "
                             "names to values, got list [[]1]"),
     ({"sysfile_values": {"sys/kernel/x": 1}},

@@ -28,14 +28,6 @@ def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
                                          "--wa-device=board", *args)
 
 
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An empty HOME and no agent: only what the device config says is used."""
-    monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
-    return tmp_path
-
-
 def test_example_agendas_run_green_over_ssh(pytester, wa_sshd, home) -> None:
     shutil.copytree(EXAMPLES, pytester.path / "example_agendas")
     device_config(pytester, wa_sshd)

@@ -148,8 +148,19 @@ def _check_instrument_configs(plugin_configs: PluginConfigs, catalog: Catalog,
         instrument = catalog.instrument(name)
         if instrument is None or catalog.workload(name) is not None:
             continue
-        _, found = resolve_parameters(instrument.parameters, dict(config))
+        values, found = resolve_parameters(instrument.parameters, dict(config))
         where = getattr(config, "location", Location(""))
         for key, message in found:
             problems.add(key_location(config, key, where), f"config.{name}.{key}",
                          f"instrument {name!r}: {message}")
+        if not found:
+            _validate_instrument(instrument, name, values, where, problems)
+
+
+def _validate_instrument(instrument: Any, name: str, values: dict[str, Any],
+                         where: Location, problems: ProblemList) -> None:
+    """The instrument's own check of its values together (``validate``), located."""
+    try:
+        instrument(**values).validate()
+    except (ValueError, TypeError) as exc:
+        problems.add(where, f"config.{name}", f"instrument {name!r}: {exc}")

@@ -24,6 +24,9 @@ from ..targets.remote_shell import COMMAND_NOT_FOUND
 if TYPE_CHECKING:
     from ..plugins.context import JobContext
 
+#: The instrument that keeps a job's logcat its own way (instruments/logcat.py).
+LOGCAT_INSTRUMENT = "logcat"
+
 
 class EvidenceTarget(Logcat, Screens, Protocol):
     """A device with a log and a screen, and its settings for keeping them."""
@@ -42,7 +45,7 @@ class AndroidJobEvidence:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_wa_job_start(self, job: JobContext) -> None:
-        if self._keeps_logcat:
+        if self._keeps_logcat(job):
             self._logcat_step(job, "clearing logcat", self.target.clear_logcat)
 
     @pytest.hookimpl(wrapper=True)
@@ -55,7 +58,7 @@ class AndroidJobEvidence:
 
     @pytest.hookimpl(trylast=True)
     def pytest_wa_job_end(self, job: JobContext) -> None:
-        if not self._keeps_logcat or job.output_directory is None:
+        if not self._keeps_logcat(job) or job.output_directory is None:
             return
         path = job.output_directory / "logcat.log"
 
@@ -66,9 +69,11 @@ class AndroidJobEvidence:
 
         self._logcat_step(job, "saving logcat", save)
 
-    @property
-    def _keeps_logcat(self) -> bool:
-        return self.target.capture_logcat and not self.logcat_missing
+    def _keeps_logcat(self, job: JobContext) -> bool:
+        """A job that enables the ``logcat`` instrument has its log kept by it (with the
+        buffers and filters its agenda chose), not a second time here."""
+        return (self.target.capture_logcat and not self.logcat_missing
+                and LOGCAT_INSTRUMENT not in job.spec.augmentations)
 
     def _logcat_step(self, job: JobContext, what: str, step: Callable[[], None]) -> None:
         """Like ``_try``; a device without ``logcat`` is told once, then never asked again

@@ -21,9 +21,19 @@ def registration_order(instruments: Iterable[Any]) -> list[Any]:
 
 def builtin_instruments() -> list[type]:
     """The instruments pytest-wa ships (imported when a catalog is built, not before)."""
+    from .cpufreq import CpuFreq
+    from .cpuidle import CpuIdle
+    from .delay import Delay
+    from .energy_measurement import EnergyMeasurement
     from .execution_time import ExecutionTime
+    from .fps import Fps
+    from .hwmon import Hwmon
+    from .logcat import Logcat
+    from .screen_capture import ScreenCapture
+    from .thermal import Thermal
 
-    return [ExecutionTime]
+    return [CpuFreq, CpuIdle, Delay, EnergyMeasurement, ExecutionTime, Fps, Hwmon, Logcat,
+            ScreenCapture, Thermal]
 
 
 __all__ = ["Instrument", "Priority", "builtin_instruments", "registration_order"]

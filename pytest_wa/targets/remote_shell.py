@@ -48,9 +48,11 @@ def split_pid_line(stdout: bytes) -> tuple[int | None, bytes]:
 def kill_command(pid: int) -> str:
     """A shell command that kills process group ``pid`` (and the process, if no group).
 
-    TERM first, KILL a moment later for whatever ignored it.
+    TERM first, KILL a moment later for whatever ignored it. The KILL waits in
+    the background, so a stop costs one round trip, not 200 ms more: instruments
+    stop background samplers on every job.
     """
     # "kill -SIG -PGID": dash, bash, busybox and toybox all take it ("--" breaks dash).
     return (f"kill -TERM -{pid} 2>/dev/null || kill -TERM {pid} 2>/dev/null; "
-            f"sleep 0.2; kill -KILL -{pid} 2>/dev/null || kill -KILL {pid} 2>/dev/null; "
-            "true")
+            f"(sleep 0.2; kill -KILL -{pid} 2>/dev/null || kill -KILL {pid} 2>/dev/null) "
+            ">/dev/null 2>&1 </dev/null & true")

@@ -1,4 +1,4 @@
-"""The device's CPUs as a phone shows them: a fake cpufreq sysfs tree and /proc/cpuinfo.
+"""The device's CPUs as a phone shows them: cpufreq and cpuidle sysfs trees and /proc/cpuinfo.
 
 The CPUs form two clusters, big.LITTLE style: the first half (rounded up) is
 the LITTLE cluster, the rest the big one, each with its own frequency table
@@ -6,6 +6,11 @@ and one cpufreq policy shared by its CPUs (``cpuN/cpufreq`` is a symlink to
 ``cpufreq/policyM`` as on real kernels, so writing one CPU's governor changes
 its whole cluster). Every file is owned by root, mode 0644: the shell user
 can read them but not write them, as on a production phone.
+
+Each policy keeps cpufreq statistics (``stats/time_in_state`` in 10 ms units,
+``stats/total_trans``) and each CPU has three idle states (``cpuidle/stateN``
+with ``time`` in microseconds and ``usage``). ``tick`` makes them move as on a
+phone: see cpuactivity.py.
 """
 
 from __future__ import annotations
@@ -13,10 +18,16 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from . import cpuactivity
+
 LITTLE_FREQS = (300000, 576000, 768000, 1017600, 1248000, 1497600, 1804800)
 BIG_FREQS = (710400, 1056000, 1401600, 1766400, 2016000, 2323200, 2419200)
 GOVERNORS = "schedutil performance powersave userspace ondemand conservative"
 DEFAULT_GOVERNOR = "schedutil"
+#: (name, desc, exit latency in us, target residency in us) of every CPU's idle states.
+IDLE_STATES = (("WFI", "ARM WFI", 1, 1),
+               ("cpu-sleep", "CPU power down", 150, 600),
+               ("cluster-sleep", "Cluster power down", 900, 2500))
 
 
 @dataclass(frozen=True)
@@ -55,6 +66,7 @@ def build_cpu_tree(sys_root: str, count: int) -> None:
     for cluster in clusters(count):
         files.update(_policy_files(cluster))
         files.update(_per_cpu_files(cluster))
+        files.update(_idle_files(cluster))
         links.update({f"cpu{cpu}/cpufreq": f"../cpufreq/{cluster.policy}"
                       for cpu in cluster.cpus})
     _write_tree(os.path.join(sys_root, "devices", "system", "cpu"), files, links)
@@ -69,6 +81,10 @@ def _cpu_set_files(count: int) -> dict[str, str]:
         "possible": cpu_list(everything),
         "present": cpu_list(everything),
         "kernel_max": str(max(count - 1, 0)),
+        "cpuidle/current_driver": "psci_idle",
+        "cpuidle/current_governor": "menu",
+        "cpuidle/current_governor_ro": "menu",
+        "cpuidle/available_governors": "ladder menu teo",
     }
 
 
@@ -92,6 +108,9 @@ def _policy_files(cluster: Cluster) -> dict[str, str]:
         f"{policy}/scaling_driver": "simdevice-cpufreq",
         f"{policy}/related_cpus": members,
         f"{policy}/affected_cpus": members,
+        f"{policy}/scaling_setspeed": "<unsupported>",
+        f"{policy}/stats/time_in_state": "\n".join(f"{freq} 0" for freq in cluster.freqs),
+        f"{policy}/stats/total_trans": "0",
     }
 
 
@@ -105,6 +124,21 @@ def _per_cpu_files(cluster: Cluster) -> dict[str, str]:
         files[f"cpu{cpu}/topology/core_id"] = str(position)
         files[f"cpu{cpu}/topology/core_siblings_list"] = cpu_list(cluster.cpus)
         files[f"cpu{cpu}/topology/thread_siblings_list"] = str(cpu)
+    return files
+
+
+def _idle_files(cluster: Cluster) -> dict[str, str]:
+    """Each CPU's idle states, all enabled and never entered yet (a fresh boot)."""
+    files: dict[str, str] = {}
+    for cpu in cluster.cpus:
+        for index, (name, desc, latency, residency) in enumerate(IDLE_STATES):
+            state = f"cpu{cpu}/cpuidle/state{index}"
+            files.update({f"{state}/name": name, f"{state}/desc": desc,
+                          f"{state}/latency": str(latency), f"{state}/residency": str(residency),
+                          f"{state}/power": "4294967295", f"{state}/disable": "0",
+                          f"{state}/default_status": "enabled", f"{state}/time": "0",
+                          f"{state}/usage": "0", f"{state}/above": "0", f"{state}/below": "0",
+                          f"{state}/rejected": "0"})
     return files
 
 
@@ -139,4 +173,5 @@ def cpuinfo_text(count: int, hardware: str) -> str:
 
 
 def tick(sys_root: str, seconds: float) -> None:
-    """Advances the cpufreq and idle statistics by ``seconds`` (to be filled in)."""
+    """Advances the cpufreq and idle statistics by ``seconds`` (see cpuactivity.py)."""
+    cpuactivity.advance(os.path.join(sys_root, "devices", "system", "cpu"), seconds)

@@ -22,6 +22,7 @@ import tempfile
 from collections.abc import Callable
 
 from . import cpus, hardware, linux, tools
+from .hardware import HardwareClock
 from .paths import RUNNING
 
 SHELL_UID = 2000
@@ -126,7 +127,7 @@ class DeviceRoot:
         self.shell_gid = 0 if userns else SHELL_GID
         self.root_fd = -1
         self._mounts: list[str] = []
-        self.clock: hardware.HardwareClock | None = None
+        self.clock: HardwareClock | None = None
 
     def path(self, device_path: str) -> str:
         """The host path of a device path, without resolving symlinks (for our own files)."""
@@ -169,7 +170,7 @@ class DeviceRoot:
         self._mount(cpuinfo, self.path("/proc/cpuinfo"))
         self.boot()
         self.root_fd = os.open(self.root, os.O_PATH | os.O_DIRECTORY)
-        self.clock = hardware.HardwareClock(self.path("/sys"))
+        self.clock = HardwareClock(self.path("/sys"))
         self.clock.start()
 
     def _host_dir(self, name: str) -> None:

@@ -16,6 +16,7 @@ import os
 import struct
 from collections.abc import Collection
 
+from .gfxinfo import DUMPSYS
 from .paths import LOG, PACKAGES, PROPS, SETTINGS
 from .picture import SCREEN, png, screen_pixels
 
@@ -293,7 +294,7 @@ exec tail -n 0 -f "$f"
 
 SCRIPTS["input"] = "# input: key and touch events go nowhere.\nexit 0\n"
 SCRIPTS["monkey"] = "# monkey: events go nowhere.\nexit 0\n"
-SCRIPTS["dumpsys"] = "# dumpsys: no services to dump.\nexit 0\n"
+SCRIPTS["dumpsys"] = DUMPSYS
 
 SCRIPTS["wm"] = f"""\
 # wm size / wm density: the simulated screen.

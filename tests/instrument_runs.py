@@ -1,0 +1,41 @@
+"""Running an agenda where the instrument tests run it: on the simulated phone over adb,
+over SSH (the device is this host) and on the local target, each in a pytest process of
+its own. The ``device`` and ``home`` fixtures they use are in tests/conftest.py."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+
+def _run(pytester: pytest.Pytester, agenda: str, *args: str) -> pytest.RunResult:
+    pytester.makefile(".yaml", agenda=textwrap.dedent(agenda))
+    return pytester.runpytest_subprocess("-p", "no:cacheprovider", "agenda.yaml", "-v", *args)
+
+
+def on_phone(pytester: pytest.Pytester, device, agenda: str, *, root: bool = True
+             ) -> pytest.RunResult:
+    """Run ``agenda`` on the simulated phone (``adb_as_root`` unless ``root`` is False)."""
+    pytester.makefile(".yaml", lab=f"""\
+        devices:
+          phone: {{kind: adb, device: "{device.serial}", adb_port: {device.adb_port},
+                   adb_as_root: {str(root).lower()}}}
+        """)
+    return _run(pytester, agenda, "--wa-config=lab.yaml", "--wa-device=phone")
+
+
+def on_ssh(pytester: pytest.Pytester, server, agenda: str) -> pytest.RunResult:
+    """Run ``agenda`` over SSH on this host (the device is this host)."""
+    pytester.makefile(".yaml", lab=f"""\
+        devices:
+          board: {{kind: ssh, host: {server.host}, port: {server.port},
+                   username: {server.username}, keyfile: {server.client_key},
+                   known_hosts: {server.known_hosts}}}
+        """)
+    return _run(pytester, agenda, "--wa-config=lab.yaml", "--wa-device=board")
+
+
+def on_host(pytester: pytest.Pytester, agenda: str) -> pytest.RunResult:
+    """Run ``agenda`` on the local target."""
+    return _run(pytester, agenda)
