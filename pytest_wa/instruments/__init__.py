@@ -29,11 +29,13 @@ def builtin_instruments() -> list[type]:
     from .fps import Fps
     from .hwmon import Hwmon
     from .logcat import Logcat
+    from .perf import Perf
     from .screen_capture import ScreenCapture
     from .thermal import Thermal
+    from .trace_cmd import TraceCmd
 
-    return [CpuFreq, CpuIdle, Delay, EnergyMeasurement, ExecutionTime, Fps, Hwmon, Logcat,
-            ScreenCapture, Thermal]
+    return [CpuFreq, CpuIdle, Delay, EnergyMeasurement, ExecutionTime, Fps, Hwmon, Logcat, Perf,
+            ScreenCapture, Thermal, TraceCmd]
 
 
 __all__ = ["Instrument", "Priority", "builtin_instruments", "registration_order"]

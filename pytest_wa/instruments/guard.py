@@ -19,6 +19,8 @@ import warnings
 from collections.abc import Callable, Generator
 from typing import Any
 
+from ..plugins.registry import identifier
+
 
 class InstrumentWarning(UserWarning):
     """An instrument failed; the job went on without it."""
@@ -34,9 +36,17 @@ def _report(instrument: Any, hook: str, error: BaseException, job: Any) -> None:
     warnings.warn_explicit(InstrumentWarning(message), InstrumentWarning, where.path, where.line)
 
 
-def _disabled_for(instrument: Any, job: Any) -> bool:
+def _names(instrument: Any) -> frozenset[str]:
+    """The names an agenda may enable ``instrument`` by, compared as WA3 compares them
+    (case and ``-``/``_`` aside: ``trace_cmd`` is ``trace-cmd``)."""
+    return frozenset(identifier(name) for name in (instrument.name,
+                                                   *getattr(instrument, "aliases", ())))
+
+
+def _disabled_for(names: frozenset[str], job: Any) -> bool:
     """True when the hook is about a job whose spec does not enable this instrument."""
-    return job is not None and instrument.name not in job.spec.augmentations
+    return job is not None and not any(identifier(name) in names
+                                       for name in job.spec.augmentations)
 
 
 def _job_argument(method: Callable[..., Any]) -> Callable[[tuple, dict], Any]:
@@ -53,11 +63,12 @@ def _job_argument(method: Callable[..., Any]) -> Callable[[tuple, dict], Any]:
 
 def _guard_plain(instrument: Any, name: str, method: Callable[..., Any]) -> Callable[..., Any]:
     job_of = _job_argument(method)
+    names = _names(instrument)
 
     @functools.wraps(method)
     def guarded(*args: Any, **kwargs: Any) -> Any:
         job = job_of(args, kwargs)
-        if _disabled_for(instrument, job):
+        if _disabled_for(names, job):
             return None
         try:
             return method(*args, **kwargs)
@@ -70,11 +81,12 @@ def _guard_plain(instrument: Any, name: str, method: Callable[..., Any]) -> Call
 def _guard_wrapper(instrument: Any, name: str, method: Callable[..., Any]
                    ) -> Callable[..., Generator[None, Any, Any]]:
     job_of = _job_argument(method)
+    names = _names(instrument)
 
     @functools.wraps(method)
     def guarded(*args: Any, **kwargs: Any) -> Generator[None, Any, Any]:
         job = job_of(args, kwargs)
-        if _disabled_for(instrument, job):
+        if _disabled_for(names, job):
             return (yield)
         generator = method(*args, **kwargs)
         try:
@@ -84,13 +96,15 @@ def _guard_wrapper(instrument: Any, name: str, method: Callable[..., Any]
             return (yield)
         try:
             result = yield
-        except Exception as stage_error:
+        except BaseException as stage_error:  # Ctrl-C too: the instrument must stop
             try:
                 generator.throw(stage_error)
             except StopIteration as stop:  # the instrument handled the stage's error
+                if not isinstance(stage_error, Exception):
+                    raise stage_error from None  # an interrupt is never swallowed
                 return stop.value
-            except Exception as exc:
-                if exc is not stage_error:
+            except BaseException as exc:
+                if exc is not stage_error and isinstance(exc, Exception):
                     _report(instrument, name, exc, job)
                 raise stage_error from None
             raise RuntimeError(f"instrument {instrument.name!r}: {name} yielded twice") from None

@@ -113,7 +113,8 @@ def _plan_instruments(run: RunContext, jobs: list[Any]) -> None:
     for item in jobs:
         for name in item.spec.augmentations:
             cls = item.catalog.instrument(name)
-            run.plan_instrument(cls.name, cls, item.agenda.plugin_configs.get(name, {}),
+            configs = item.agenda.plugin_configs
+            run.plan_instrument(cls.name, cls, configs.get(cls.name, configs.get(name, {})),
                                 str(item.path.parent), item.spec.location)
 
 
