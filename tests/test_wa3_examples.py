@@ -123,3 +123,44 @@ def test_user_guide_governor_example_runs_on_a_rooted_phone(
     assert f"{ids['dhrystone']} performance" in seen  # set for the job that asks for it,
     assert f"{ids['memcpy']} schedutil" in seen  # and restored for the next one
     check_wa3_reads_the_same(subtests, output.path)
+
+
+#: What the simulated phone needs besides WA3's user config: its trace-cmd program (the
+#: host's) cannot record inside the simulation, so the trace is taken through tracefs.
+INCLUDES_DEVICE = """
+trace-cmd:
+  method: tracefs
+dhrystone:
+  mloops: 1
+"""
+
+
+@pytest.mark.wa_simulated_device(abi="x86_64")
+def test_wa3_includes_example_runs_with_cpufreq_and_trace_cmd(
+        pytester: pytest.Pytester, device, monkeypatch, subtests) -> None:
+    """WA3's own include# example: config, sections and workloads from other files, and
+    a user config that enables execution_time, which the agenda disables again."""
+    shutil.copytree(EXAMPLES / "includes", pytester.path / "includes")
+    user = pytester.path / "includes" / "user"
+    (user / "config.yaml").write_text((user / "config.yaml").read_text() + INCLUDES_DEVICE)
+    monkeypatch.setenv("WA_USER_DIRECTORY", str(user))
+    pytester.makefile(".yaml", lab=f"""\
+        devices:
+          phone: {{kind: adb, device: "{device.serial}", adb_port: {device.adb_port},
+                   adb_as_root: true}}
+        """)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "includes/agenda.yaml",
+                                           "--wa-config=lab.yaml", "--wa-device=phone")
+    result.assert_outcomes(passed=4)
+    output = RunOutput(pytester.path / "wa_output")
+    assert sorted(f"{job.id}-{job.label}" for job in output.jobs) == [
+        "s1-wk1-dhrystone", "s1-wk2-memcpy", "s2-wk1-dhrystone", "s2-wk2-memcpy"]
+    for job in output.jobs:
+        names = {metric.name for metric in job.metrics}
+        assert "execution_time" not in names  # the agenda's ~execution_time wins
+        assert any(name.startswith("cpu") or "frequency" in name for name in names), names
+        assert {"trace-cmd-txt", "cpufreq"} <= {a.name for a in job.artifacts}
+    memcpy = output.job("s2-wk2", 1)
+    assert memcpy.metrics[0].classifiers | {"section": "two", "included": True,
+                                            "memcpy": True} == memcpy.metrics[0].classifiers
+    check_wa3_reads_the_same(subtests, output.path)
