@@ -12,6 +12,7 @@ def builtin_workloads() -> list[type]:
     from .dhrystone import Dhrystone
     from .hackbench import Hackbench
     from .idle import Idle
+    from .lmbench import Lmbench
     from .meabo import Meabo
     from .memcpy import Memcpy
     from .openssl import Openssl
@@ -22,5 +23,5 @@ def builtin_workloads() -> list[type]:
     from .sysbench import Sysbench
 
     return [AppLaunch, Command, Cyclictest, Deepbench, DeepConv, DeepGemm, DeepSparse, Dhrystone,
-            Hackbench, Idle, Meabo, Memcpy, Openssl, RtApp, Schbench, ShellScript, StressNg,
-            Sysbench]
+            Hackbench, Idle, Lmbench, Meabo, Memcpy, Openssl, RtApp, Schbench, ShellScript,
+            StressNg, Sysbench]
