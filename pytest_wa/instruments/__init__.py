@@ -24,18 +24,24 @@ def builtin_instruments() -> list[type]:
     from .cpufreq import CpuFreq
     from .cpuidle import CpuIdle
     from .delay import Delay
+    from .dmesg import Dmesg
     from .energy_measurement import EnergyMeasurement
     from .execution_time import ExecutionTime
+    from .file_poller import FilePoller
     from .fps import Fps
     from .hwmon import Hwmon
+    from .interrupts import Interrupts
     from .logcat import Logcat
     from .perf import Perf
+    from .proc_stat import ProcStat
     from .screen_capture import ScreenCapture
+    from .sysfs_extractor import SysfsExtractor
     from .thermal import Thermal
     from .trace_cmd import TraceCmd
 
-    return [CpuFreq, CpuIdle, Delay, EnergyMeasurement, ExecutionTime, Fps, Hwmon, Logcat, Perf,
-            ScreenCapture, Thermal, TraceCmd]
+    return [CpuFreq, CpuIdle, Delay, Dmesg, EnergyMeasurement, ExecutionTime, FilePoller, Fps,
+            Hwmon, Interrupts, Logcat, Perf, ProcStat, ScreenCapture, SysfsExtractor, Thermal,
+            TraceCmd]
 
 
 __all__ = ["Instrument", "Priority", "builtin_instruments", "registration_order"]

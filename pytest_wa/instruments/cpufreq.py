@@ -47,6 +47,8 @@ _UNUSED = ("Accepted so that WA3 agendas run unchanged; it has no effect: pytest
 class CpuFreq(Instrument):
     name = "cpufreq"
     description = """
+        Time at each CPU frequency, transitions and average frequency, per policy.
+
         Time at each CPU frequency, frequency transitions and average frequency during the
         workload, per cpufreq policy (cluster), from the kernel's cpufreq statistics.
 

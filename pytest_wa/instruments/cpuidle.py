@@ -39,6 +39,8 @@ TABLE = "cpuidle.csv"
 class CpuIdle(Instrument):
     name = "cpuidle"
     description = """
+        Time each CPU spent in each idle state during the workload, and how often.
+
         Time and share of the workload each CPU spent in each idle state, and how many
         times it entered it, from the kernel's cpuidle statistics.
 

@@ -73,6 +73,8 @@ def _backend_parameters(value: Any) -> dict[str, Any]:
 class EnergyMeasurement(Instrument):
     name = "energy_measurement"
     description = """
+        Energy and average power during the workload, from a meter or counters.
+
         Energy used and average power during the workload, per site, from an energy meter
         of the device: hwmon energy counters (hwmon, juno_readenergy), RAPL (rapl), a
         battery's fuel gauge (power_supply) or NVIDIA GPUs (nvml, local target). WA3's lab

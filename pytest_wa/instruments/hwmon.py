@@ -34,6 +34,8 @@ COSTS = frozenset({"energy", "power", "temperature"})
 class Hwmon(Instrument):
     name = "hwmon"
     description = """
+        Hardware monitor sensors before and after the workload (energy, power, temp).
+
         The device's hardware monitors (Linux hwmon: temperature, voltage, current, power and
         energy sensors) just before and just after the workload.
 

@@ -49,6 +49,8 @@ class Zone:
 class Thermal(Instrument):
     name = "thermal"
     description = """
+        Thermal zones' temperatures before and after the workload, and the peak.
+
         Each thermal zone's temperature just before and just after the workload, and the
         highest seen during it (sampled on the device every period seconds).
 

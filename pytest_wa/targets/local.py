@@ -8,12 +8,14 @@ such processes running and they skew the next measurement.
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import shutil
 import signal
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterable
 
 from ..model.errors import CommandError, CommandTimeoutError, TargetError
 from .base import DEFAULT_TIMEOUT, CommandResult, TargetProperties
@@ -141,6 +143,23 @@ class LocalTarget(ShellValues):
         return LocalBackgroundCommand(command, self._spawn(command, as_root), time.monotonic())
 
     # --- files ---
+
+    def read_files_here(self, paths: Iterable[str]) -> dict[str, str | None]:
+        """Each path's content (stripped; globs expanded), or None where it cannot be read:
+        what instruments ask a remote shell for, read by Python here (a few microseconds
+        a file instead of a process a command); missing paths are left out."""
+        found: dict[str, str | None] = {}
+        for pattern in paths:
+            matches = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
+            for path in matches:
+                if not os.path.lexists(path):
+                    continue
+                try:
+                    with open(path, encoding="utf-8", errors="replace") as handle:
+                        found[path] = handle.read().strip()
+                except OSError:
+                    found[path] = None
+        return found
 
     def push(self, source: str, destination: str, *, timeout: float = DEFAULT_TIMEOUT) -> None:
         self._copy(source, destination)
