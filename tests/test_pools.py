@@ -427,7 +427,11 @@ def test_ctrl_c_on_a_pool_run_keeps_every_finished_job_and_resume_runs_the_rest(
     pytester.makeconftest("""
         from pathlib import Path
 
-        def pytest_wa_job_end(job):
+        import pytest
+
+        @pytest.hookimpl(wrapper=True)
+        def pytest_wa_job_output(job):
+            yield  # the job's results are on disk: it has finished
             Path(f"ended-{job.iteration}").touch()
     """)
     pool = ["-n", "2", "--wa-config=lab.yaml", "--wa-device=a,b"]
