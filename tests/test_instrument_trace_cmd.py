@@ -172,7 +172,9 @@ def test_a_buffer_too_small_for_the_job_loses_events_with_a_note(pytester) -> No
     assert [artifact.name for artifact in job.artifacts] == ["output", "trace-cmd-txt"]
     text = job.artifact_path("trace-cmd-txt").read_text()  # the kernel's, though trace-cmd
     assert text.startswith("# tracer: nop")  # is installed here: method: tracefs
-    assert "TRACE_MARKER_STOP" in text and "TRACE_MARKER_START" not in text
+    # the end is kept; the start marker survives only if its CPU's own buffer did not
+    # fill (the ring buffer is per CPU), so whether it is there depends on the machine
+    assert "TRACE_MARKER_STOP" in text
 
 
 @needs_root
