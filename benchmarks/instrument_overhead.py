@@ -40,6 +40,8 @@ import sys
 import tempfile
 import time
 
+from wa3_runs import wa3_program
+
 TARGET_MS = 15.0
 THE_SET = ("cpufreq", "interrupts", "dmesg", "execution_time")
 SINGLES = ("execution_time", "interrupts", "dmesg", "cpufreq", "cpuidle", "proc_stat",
@@ -124,15 +126,6 @@ workloads:
 """
 #: WA3's own spelling of the set (its dmesg, interrupts and cpufreq instruments).
 WA3_SET = ("interrupts", "dmesg", "execution_time")
-
-
-def wa3_program() -> str | None:
-    """WA3's ``wa`` command beside $WA3_PYTHON (as .ci/run sets it), else in the venv
-    .ci/run makes; None when WA3 is not installed."""
-    python = os.environ.get("WA3_PYTHON") or os.path.join(
-        tempfile.gettempdir(), "pytest-wa-wa3venv", "bin", "python")
-    wa = os.path.join(os.path.dirname(python), "wa")
-    return wa if os.access(wa, os.X_OK) else None
 
 
 def wa3_wall(wa: str, workdir: str, name: str, instruments: tuple[str, ...], jobs: int,

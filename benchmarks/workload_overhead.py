@@ -46,6 +46,8 @@ import sys
 import tempfile
 import time
 
+from wa3_runs import wa3_program
+
 TARGET_MS = {"local": 10.0, "adb": 30.0}
 DHRYSTONE = "  - {name: dhrystone, params: {mloops: 1, threads: 1}}\n"
 IDLE = "  - {name: idle, params: {duration: 0}}\n"
@@ -150,15 +152,6 @@ WA3_AGENDA = """\
 config: {{device: generic_local, augmentations: [~~], iterations: {jobs}}}
 workloads:
 {entry}"""
-
-
-def wa3_program() -> str | None:
-    """WA3's ``wa`` command: beside $WA3_PYTHON (as .ci/run sets it), else the venv
-    .ci/run makes; None when WA3 is not installed."""
-    python = os.environ.get("WA3_PYTHON") or os.path.join(
-        tempfile.gettempdir(), "pytest-wa-wa3venv", "bin", "python")
-    wa = os.path.join(os.path.dirname(python), "wa")
-    return wa if os.access(wa, os.X_OK) else None
 
 
 def measure_wa3(wa: str, workdir: str, env: dict[str, str], args: argparse.Namespace

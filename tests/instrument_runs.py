@@ -8,6 +8,8 @@ import textwrap
 
 import pytest
 
+from pytest_wa import RunOutput
+
 
 def _run(pytester: pytest.Pytester, agenda: str, *args: str) -> pytest.RunResult:
     pytester.makefile(".yaml", agenda=textwrap.dedent(agenda))
@@ -39,3 +41,21 @@ def on_ssh(pytester: pytest.Pytester, server, agenda: str) -> pytest.RunResult:
 def on_host(pytester: pytest.Pytester, agenda: str) -> pytest.RunResult:
     """Run ``agenda`` on the local target."""
     return _run(pytester, agenda)
+
+
+def check_refusal(pytester: pytest.Pytester, result: pytest.RunResult, *, instrument: str,
+                  device: str, error: str, reason: str, optional: bool) -> None:
+    """Without ``optional``: the run is refused before anything is written, with the
+    ``error`` line; with it: the job runs OK without the instrument's metrics, and the
+    run log says why (``reason``) and that the run went on."""
+    if not optional:
+        assert result.ret == pytest.ExitCode.USAGE_ERROR
+        result.stderr.fnmatch_lines([error])
+        assert not (pytester.path / "wa_output").exists()
+        return
+    result.assert_outcomes(passed=1)
+    job = RunOutput(pytester.path / "wa_output").jobs[0]
+    assert job.status.name == "OK" and job.metrics == []
+    log = (pytester.path / "wa_output" / "run.log").read_text()
+    assert f"instrument '{instrument}' cannot work on device '{device}': {reason}" in log
+    assert "the run goes on without it (optional: true)" in log

@@ -8,7 +8,7 @@ import csv
 from pathlib import Path
 
 import pytest
-from instrument_runs import on_host, on_phone, on_ssh
+from instrument_runs import check_refusal, on_host, on_phone, on_ssh
 from test_wa3_compat import check_wa3_reads_the_same
 
 from pytest_wa import RunOutput
@@ -170,28 +170,18 @@ def needs_a_host_without_cpufreq() -> None:
 def test_this_host_without_cpufreq(pytester, optional: bool) -> None:
     needs_a_host_without_cpufreq()
     result = on_host(pytester, AGENDA.format(optional=str(optional).lower()))
-    check_refusal(pytester, result, "local", optional)
+    check_refusal(pytester, result, instrument="cpufreq", device="local",
+                  error=NO_CPUFREQ.format("local"), reason="the device has no cpufreq",
+                  optional=optional)
 
 
 @pytest.mark.parametrize("optional", [False, True])
 def test_this_host_without_cpufreq_over_ssh(pytester, wa_sshd, home, optional: bool) -> None:
     needs_a_host_without_cpufreq()
     result = on_ssh(pytester, wa_sshd, AGENDA.format(optional=str(optional).lower()))
-    check_refusal(pytester, result, "board", optional)
-
-
-def check_refusal(pytester, result: pytest.RunResult, device: str, optional: bool) -> None:
-    if not optional:
-        assert result.ret == pytest.ExitCode.USAGE_ERROR
-        result.stderr.fnmatch_lines([NO_CPUFREQ.format(device)])
-        assert not (pytester.path / "wa_output").exists()
-        return
-    result.assert_outcomes(passed=1)
-    job = RunOutput(pytester.path / "wa_output").jobs[0]
-    assert job.status.name == "OK" and job.metrics == []
-    log = (pytester.path / "wa_output" / "run.log").read_text()
-    assert f"instrument 'cpufreq' cannot work on device '{device}': the device has no " \
-           "cpufreq" in log and "the run goes on without it (optional: true)" in log
+    check_refusal(pytester, result, instrument="cpufreq", device="board",
+                  error=NO_CPUFREQ.format("board"), reason="the device has no cpufreq",
+                  optional=optional)
 
 
 # --- the arithmetic, on the kernel's text ---------------------------------------------------

@@ -29,14 +29,6 @@ from pytest_wa.model.errors import InstrumentError
 from pytest_wa.targets.local import LocalTarget
 from pytest_wa.testing.simdevice import power
 
-REGISTER = """
-    from pytest_wa.instruments.energy_measurement import EnergyMeasurement
-    from pytest_wa.instruments.hwmon import Hwmon
-
-    def pytest_wa_register_instruments(registry):
-        registry.add(EnergyMeasurement)
-        registry.add(Hwmon)
-"""
 #: The simulated phone's whole-device power (W) at no load and at full load.
 SYS_POWER = (power.rail_power(0)["sys"], power.rail_power(1)["sys"])
 
@@ -218,7 +210,6 @@ def needs_a_host_without_rapl() -> None:
 @pytest.mark.parametrize("optional", [False, True])
 def test_this_host_without_rapl_over_ssh(pytester, wa_sshd, home, optional: bool) -> None:
     needs_a_host_without_rapl()
-    pytester.makeconftest(REGISTER)
     pytester.makefile(".yaml", agenda=textwrap.dedent(f"""\
         config:
           augmentations: [energy_measurement]

@@ -4,22 +4,15 @@ hwmon: refused with a clear error, or left out when optional), locally and over 
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
-from instrument_runs import on_phone
+from instrument_runs import check_refusal, on_host, on_phone, on_ssh
 from test_wa3_compat import check_wa3_reads_the_same
 
 from pytest_wa import RunOutput
 from pytest_wa.instruments.hwmon_sensors import Sensor, guess_site, unique_sites
 
-REGISTER = """
-    from pytest_wa.instruments.hwmon import Hwmon
-
-    def pytest_wa_register_instruments(registry):
-        registry.add(Hwmon)
-"""
 SCMI = "/sys/class/hwmon/hwmon0"
 RAILS = ("little", "big", "gpu", "sys")
 #: The simulated phone's whole-device power (W) at no load and at full load.
@@ -113,43 +106,19 @@ def needs_a_host_without_hwmon() -> None:
 @pytest.mark.parametrize("optional", [False, True])
 def test_this_host_without_hwmon(pytester, optional: bool) -> None:
     needs_a_host_without_hwmon()
-    pytester.makeconftest(REGISTER)
-    pytester.makefile(".yaml", agenda=textwrap.dedent(AGENDA.format(optional=str(optional)
-                                                                    .lower())))
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "agenda.yaml", "-v")
-    check_refusal(pytester, result, "local", optional)
+    result = on_host(pytester, AGENDA.format(optional=str(optional).lower()))
+    check_refusal(pytester, result, instrument="hwmon", device="local",
+                  error=NO_HWMON.format("local"), reason="no hwmon sensors",
+                  optional=optional)
 
 
 @pytest.mark.parametrize("optional", [False, True])
 def test_this_host_without_hwmon_over_ssh(pytester, wa_sshd, home, optional: bool) -> None:
     needs_a_host_without_hwmon()
-    pytester.makeconftest(REGISTER)
-    pytester.makefile(".yaml", agenda=textwrap.dedent(AGENDA.format(optional=str(optional)
-                                                                    .lower())))
-    server = wa_sshd
-    pytester.makefile(".yaml", lab=f"""\
-        devices:
-          board: {{kind: ssh, host: {server.host}, port: {server.port},
-                   username: {server.username}, keyfile: {server.client_key},
-                   known_hosts: {server.known_hosts}}}
-        """)
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "agenda.yaml",
-                                           "--wa-config=lab.yaml", "--wa-device=board", "-v")
-    check_refusal(pytester, result, "board", optional)
-
-
-def check_refusal(pytester, result: pytest.RunResult, device: str, optional: bool) -> None:
-    if not optional:
-        assert result.ret == pytest.ExitCode.USAGE_ERROR
-        result.stderr.fnmatch_lines([NO_HWMON.format(device)])
-        assert not (pytester.path / "wa_output").exists()
-        return
-    result.assert_outcomes(passed=1)
-    job = RunOutput(pytester.path / "wa_output").jobs[0]
-    assert job.status.name == "OK" and job.metrics == []
-    log = (pytester.path / "wa_output" / "run.log").read_text()
-    assert f"instrument 'hwmon' cannot work on device '{device}': no hwmon sensors" in log
-    assert "the run goes on without it (optional: true)" in log
+    result = on_ssh(pytester, wa_sshd, AGENDA.format(optional=str(optional).lower()))
+    check_refusal(pytester, result, instrument="hwmon", device="board",
+                  error=NO_HWMON.format("board"), reason="no hwmon sensors",
+                  optional=optional)
 
 
 # --- naming, as WA3 meant it ------------------------------------------------------------------

@@ -16,12 +16,6 @@ from pytest_wa import RunOutput
 from pytest_wa.instruments.thermal import readable_zones
 from pytest_wa.testing.simdevice import power
 
-REGISTER = """
-    from pytest_wa.instruments.thermal import Thermal
-
-    def pytest_wa_register_instruments(registry):
-        registry.add(Thermal)
-"""
 ZONES = {"cpu-thermal": "thermal_zone0", "gpu-thermal": "thermal_zone1",
          "battery": "thermal_zone2"}
 
@@ -127,7 +121,6 @@ def test_odd_zones_are_left_out_and_a_broken_one_makes_its_job_partial(pytester,
 def test_this_host_without_thermal_zones(pytester, optional: bool) -> None:
     if list(Path("/sys/class/thermal").glob("thermal_zone*/temp")):
         pytest.skip("this host has thermal zones: this test is about a device without")
-    pytester.makeconftest(REGISTER)
     pytester.makefile(".yaml", agenda=textwrap.dedent(f"""\
         config:
           augmentations: [thermal]
@@ -147,7 +140,6 @@ def test_this_host_without_thermal_zones(pytester, optional: bool) -> None:
 
 
 def test_a_negative_period_is_found_at_collection(pytester) -> None:
-    pytester.makeconftest(REGISTER)
     pytester.makefile(".yaml", agenda=textwrap.dedent("""\
         config:
           augmentations: [thermal]
