@@ -104,6 +104,25 @@ def test_csv_keeps_every_finished_job_when_the_run_is_killed(pytester: pytest.Py
         "a,command,1,n,fast,,3,", "b,command,1,n,,,4,", ""]
 
 
+def test_csv_in_a_resumed_run_keeps_the_earlier_jobs(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest("""
+        import os
+
+        def pytest_wa_job_execute(job):
+            if job.spec.id == "a" and job.iteration == 2 and not os.path.exists("again"):
+                os._exit(9)
+    """)
+    pytester.makefile(".yaml", agenda=TWO_JOBS)
+    assert pytester.runpytest_subprocess("-p", "no:cacheprovider", "agenda.yaml").ret == 9
+    (pytester.path / "again").touch()
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "agenda.yaml",
+                                           "--wa-resume", "wa_output")
+    result.assert_outcomes(passed=1)
+    assert lines(pytester.path / "wa_output" / "results.csv") == [
+        "id,workload,iteration,metric,speed,missing,value,units",
+        "a,command,1,n,fast,,3,", "b,command,1,n,,,4,", "a,command,2,n,fast,,3,", ""]
+
+
 def test_without_processors_the_default_files_stay(pytester: pytest.Pytester) -> None:
     run(pytester, TWO_JOBS.replace("  augmentations: [csv]\n", "").replace(
         "  csv: {extra_columns: [speed, missing]}\n", "")).assert_outcomes(passed=3)

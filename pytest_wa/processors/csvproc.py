@@ -58,7 +58,17 @@ class Csv(OutputProcessor):
             raise ValueError("extra_columns cannot be given when use_all_classifiers is true")
 
     def pytest_wa_run_start(self, run: RunView) -> None:
-        """The file exists from the start, as the default one does."""
+        """The file exists from the start, as the default one does; a resumed run
+        (``--wa-resume``) keeps the rows of the jobs its earlier sessions finished."""
+        writer = run.output
+        assert writer is not None
+        if any(entry.status.is_final for entry in writer.order):
+            from ..output.reader import RunOutput
+
+            for job in RunOutput(writer.directory).jobs:
+                if job.status.is_final:
+                    self.outputs[(job.id, job.iteration)] = (
+                        (job.id, job.label, job.iteration), list(job.metrics))
         self._write(run, [])
 
     def pytest_wa_job_output(self, job: JobContext) -> None:
