@@ -4,6 +4,7 @@ runs them: agendas naming them in ``augmentations``, files and terminal text che
 from __future__ import annotations
 
 import json
+import os
 import tarfile
 import textwrap
 
@@ -283,3 +284,40 @@ def test_wa3_ci_agenda_runs_with_status(pytester: pytest.Pytester,
     assert "1/1 iterations completed without error" in (output / "status.txt").read_text()
     assert [j.status.name for j in RunOutput(output).jobs] == ["OK"]
     check_wa3_reads_the_same(subtests, output)
+
+
+def test_entry_point_processor_by_alias(pytester: pytest.Pytester,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """An installed package's processor (``pytest_wa.output_processors``), enabled by
+    its alias and configured by its name."""
+    site = pytester.mkdir("site")
+    (site / "extra_processors.py").write_text(textwrap.dedent("""
+        from pytest_wa import OutputProcessor, Parameter
+
+        class Count(OutputProcessor):
+            name = "job_count"
+            aliases = ("jobcount",)
+            description = "Counts the jobs into a file."
+            parameters = [Parameter("file", str, default="count.txt")]
+
+            def pytest_wa_run_output(self, run):
+                (run.output.directory / self.file).write_text(str(len(run.output.order)))
+    """))
+    dist = site / "extra_processors-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: extra-processors\n"
+                                   "Version: 1.0\n")
+    (dist / "entry_points.txt").write_text("[pytest_wa.output_processors]\n"
+                                           "job_count = extra_processors:Count\n")
+    pytester.makefile(".yaml", agenda=textwrap.dedent("""
+        config:
+          augmentations: [jobcount]
+          job_count: {file: jobs.txt}
+        workloads: [{name: idle, iterations: 2, params: {duration: 0.01}}]
+    """))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
+        [str(site), *filter(None, [os.environ.get("PYTHONPATH")])]))
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=2)
+    assert (pytester.path / "wa_output" / "jobs.txt").read_text() == "2"
+    listing = pytester.runpytest_subprocess("--wa-list", "output_processors")
+    listing.stdout.fnmatch_lines(["job_count *Counts the jobs into a file. (alias: jobcount)"])
