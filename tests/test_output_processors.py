@@ -281,7 +281,9 @@ def test_wa3_ci_agenda_runs_with_status(pytester: pytest.Pytester,
     """)
     result.assert_outcomes(passed=1)
     output = pytester.path / "wa_output"
-    assert "1/1 iterations completed without error" in (output / "status.txt").read_text()
+    status = (output / "status.txt").read_text().splitlines()
+    assert status[:2] == ["Run name: None", "Run status: OK"]
+    assert status[3:5] == ["1/1 iterations completed without error", ""]
     assert [j.status.name for j in RunOutput(output).jobs] == ["OK"]
     check_wa3_reads_the_same(subtests, output)
 

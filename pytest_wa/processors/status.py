@@ -3,7 +3,7 @@
 pytest-wa writes a ``status.txt`` for every run already, in WA3's format.
 Enabling ``status`` hands that file to this processor, which writes it as
 WA3's processor does to the letter (only OK jobs count as "completed without
-error") and records it as the run's ``run_status_summary`` artifact.
+error", an unset run name is "None") and records it as the run's ``run_status_summary`` artifact.
 """
 
 from __future__ import annotations
@@ -35,8 +35,9 @@ class Status(OutputProcessor):
         writer = run.output
         assert writer is not None
         path = writer.directory / FILE
-        write_atomic(path, status_text(writer.info.get("run_name"), writer.status,
-                                       writer.result.events, writer.order, ok_only=True))
+        run_name = str(writer.info.get("run_name"))  # WA3 prints an unset name as None
+        write_atomic(path, status_text(run_name, writer.status, writer.result.events,
+                                       writer.order, ok_only=True))
         RUN_LOGGER.info("Status available in %s", path)
         if writer.owns_run_files:
             run.add_artifact("run_status_summary", FILE, "export")
