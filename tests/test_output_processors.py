@@ -44,6 +44,10 @@ def test_csv_extra_columns(pytester: pytest.Pytester, subtests: pytest.Subtests)
     assert lines(output / "results.csv") == [
         "id,workload,iteration,metric,speed,missing,value,units",
         "a,command,1,n,fast,,3,", "b,command,1,n,,,4,", "a,command,2,n,fast,,3,", ""]
+    augmentations = json.loads((output / "__meta" / "config.json").read_text())[
+        "run_config"]["augmentations"]
+    assert augmentations == {"csv": {"use_all_classifiers": False,
+                                     "extra_columns": ["speed", "missing"]}}
     artifacts = [a for a in RunOutput(output).artifacts if a.name == "run_result_csv"]
     assert [(a.path, a.kind) for a in artifacts] == [("results.csv", "export")]
     check_wa3_reads_the_same(subtests, output)
