@@ -73,6 +73,31 @@ def test_csv_all_classifiers_and_run_metrics(pytester: pytest.Pytester) -> None:
         "wk1,command,1,n,x,fast,3,", ",nightly,,total,,,7,jobs", ""]
 
 
+def test_csv_new_classifier_and_retried_job(pytester: pytest.Pytester) -> None:
+    """A classifier first seen in a later job adds its column to the rows already
+    written; a retried job's rows are its last attempt's, once."""
+    pytester.makeconftest("""
+        import os
+
+        def pytest_wa_job_extract_results(job):
+            job.add_metric("attempt", 1 if os.path.exists("tried") else 0)
+            if job.spec.id == "r" and not os.path.exists("tried"):
+                open("tried", "w").close()
+                raise RuntimeError("first attempt fails")
+    """)
+    run(pytester, """
+        config:
+          augmentations: [csv]
+          csv: {use_all_classifiers: true}
+        workloads:
+          - {id: p, name: command, params: {command: "true"}}
+          - {id: r, name: command, classifiers: {kind: retried}, params: {command: "true"}}
+    """).assert_outcomes(passed=2)
+    assert lines(pytester.path / "wa_output" / "results.csv") == [
+        "id,workload,iteration,metric,kind,value,units",
+        "p,command,1,attempt,,0,", "r,command,1,attempt,retried,1,", ""]
+
+
 def test_csv_disabled_for_a_workload_lists_only_the_others(pytester: pytest.Pytester) -> None:
     run(pytester, TWO_JOBS.replace("  - id: b\n", "  - id: b\n    augmentations: [~csv]\n")
         ).assert_outcomes(passed=3)
