@@ -352,3 +352,16 @@ def test_entry_point_processor_by_alias(pytester: pytest.Pytester,
     assert (pytester.path / "wa_output" / "jobs.txt").read_text() == "2"
     listing = pytester.runpytest_subprocess("--wa-list", "output_processors")
     listing.stdout.fnmatch_lines(["job_count *Counts the jobs into a file. (alias: jobcount)"])
+
+
+def test_in_a_pool_processors_are_left_out_with_a_warning(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".yaml", lab="devices:\n  a: {kind: local}\n  b: {kind: local}\n")
+    pytester.makefile(".yaml", agenda=TWO_JOBS)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "agenda.yaml", "-n", "2",
+                                           "--wa-config=lab.yaml", "--wa-device=a,b")
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(["*ProcessorWarning: output processors are not run in a "
+                                 "pool yet (the default results.csv and status.txt are "
+                                 "written): csv left out"])
+    assert lines(pytester.path / "wa_output" / "results.csv")[0] == \
+        "id,workload,iteration,metric,value,units"

@@ -138,12 +138,17 @@ class RunContext:
 
     def _add_processors(self) -> None:
         """The enabled output processors, given the default files they replace. In a
-        pool the controller writes the run-level files; processors are not run there."""
+        pool the controller writes the run-level files; processors are not run there,
+        and each worker says so in a warning (xdist shows workers' warnings)."""
         if not self.processor_plan or self.output is None:
             return
         if not self.output.owns_run_files:
-            self.notes.append("output processors are not run in a pool yet: "
-                              f"{', '.join(self.processor_plan)} left out")
+            from ..processors.guard import ProcessorWarning
+
+            warnings.warn(ProcessorWarning(
+                "output processors are not run in a pool yet (the default results.csv "
+                f"and status.txt are written): {', '.join(self.processor_plan)} left out"),
+                stacklevel=1)
             return
         made = [plan.cls(source_directory=plan.source, **plan.values)
                 for plan in self.processor_plan.values()]
