@@ -365,3 +365,28 @@ def test_in_a_pool_processors_are_left_out_with_a_warning(pytester: pytest.Pytes
                                  "written): csv left out"])
     assert lines(pytester.path / "wa_output" / "results.csv")[0] == \
         "id,workload,iteration,metric,value,units"
+
+
+def test_wa3_default_user_config_augmentations(pytester: pytest.Pytester,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The augmentations WA3 writes into a new user config.yaml (its
+    DEFAULT_AUGMENTATIONS) run, processors included; cpufreq made optional for hosts
+    without it, as docs/wa3-users.md says."""
+    user = pytester.mkdir("wa-user")
+    (user / "config.yaml").write_text(textwrap.dedent("""
+        augmentations:
+        - execution_time
+        - interrupts
+        - cpufreq
+        - status
+        - csv
+        cpufreq: {optional: true}
+    """))
+    monkeypatch.setenv("WA_USER_DIRECTORY", str(user))
+    run(pytester, "workloads: [{name: idle, params: {duration: 0.01}}]\n").assert_outcomes(
+        passed=1)
+    output = pytester.path / "wa_output"
+    assert "wk1,idle,1,execution_time," in (output / "results.csv").read_text()
+    assert (output / "status.txt").read_text().startswith("Run name: None\nRun status: OK\n")
+    artifacts = {a.name for a in RunOutput(output).artifacts}
+    assert {"run_result_csv", "run_status_summary"} <= artifacts
