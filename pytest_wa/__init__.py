@@ -23,6 +23,7 @@ from .model.errors import (
 from .model.parameters import Parameter
 from .model.results import Artifact, Event, Metric
 from .model.status import JobStatus
+from .processors.base import OutputProcessor
 from .workloads.base import Workload
 
 __version__ = "0.1.0"
@@ -44,7 +45,7 @@ hookimpl = pytest.hookimpl
 __all__ = [
     "AgendaError", "Artifact", "CommandError", "CommandTimeoutError", "ConfigError",
     "discover", "Event", "hookimpl", "Instrument", "InstrumentUnavailable", "JobOutput",
-    "JobStatus", "Metric",
+    "JobStatus", "Metric", "OutputProcessor",
     "OPTIONAL", "Parameter", "Priority", "RunOutput", "RunOutputError", "TargetError",
     "TargetNotRespondingError", "TargetTransientError", "Workload", "WorkloadError",
     "__version__",

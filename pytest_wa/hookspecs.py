@@ -46,6 +46,16 @@ def pytest_wa_register_instruments(registry: Registry) -> None:
     """
 
 
+@hookspec
+def pytest_wa_register_output_processors(registry: Registry) -> None:
+    """Add output processor classes: ``registry.add(MyProcessor)``.
+
+    Output processors are enabled by name in ``augmentations``, beside
+    instruments (as in WA3). Packages can also use the
+    ``pytest_wa.output_processors`` entry-point group.
+    """
+
+
 # --- factories ---
 
 @hookspec(firstresult=True)
@@ -75,6 +85,14 @@ def pytest_wa_run_start(run: RunContext) -> None:
 @hookspec
 def pytest_wa_run_end(run: RunContext) -> None:
     """The run is over, also after an interrupt (WA3: RUN_FINALIZED, RUN_COMPLETED)."""
+
+
+@hookspec
+def pytest_wa_run_output(run: RunContext) -> None:
+    """The run's results are final (every job's status settled, the run's status and
+    end time written, the run directory complete) and the output is still open: process
+    or export the run (WA3: output processors' process_run_output and
+    export_run_output). Run-level metrics, artifacts and events may still be added."""
 
 
 # --- specs ---

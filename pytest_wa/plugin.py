@@ -63,10 +63,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="directory of workload programs (DIR/<abi>/NAME or DIR/NAME), "
                          "looked in before the device's PATH (repeatable)")
     group.addoption("--wa-list", dest="wa_list", default=None,
-                    choices=("workloads", "instruments", "devices"),
-                    help="list the available workloads, instruments or devices and exit")
+                    choices=("workloads", "instruments", "output_processors", "devices"),
+                    help="list the available workloads, instruments, output processors or "
+                         "devices and exit")
     group.addoption("--wa-show", dest="wa_show", default=None, metavar="NAME",
-                    help="describe a workload or instrument and its parameters, and exit")
+                    help="describe a workload, instrument or output processor and its "
+                         "parameters, and exit")
     parser.addini("wa_config", "pytest-wa device config files (relative to the ini file)",
                   type="linelist", default=[])
     parser.addini("wa_output", "pytest-wa run output directory (default: wa_output)",

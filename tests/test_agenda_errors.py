@@ -308,8 +308,8 @@ def test_unknown_instrument(pytester: pytest.Pytester) -> None:
         workloads: [idle]
     """)
     assert_clean_collection_error(result, pytester, agenda_line(
-        3, "config.augmentations", "unknown instrument 'execution_tim'. Did you mean "
-                                   "'execution_time'?*"))
+        3, "config.augmentations", "unknown instrument or output processor "
+                                   "'execution_tim'. Did you mean 'execution_time'?*"))
 
 
 def test_double_tilde_in_a_workload_entry(pytester: pytest.Pytester) -> None:

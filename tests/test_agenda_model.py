@@ -46,6 +46,9 @@ class Hook:
     def pytest_wa_register_instruments(self, registry: Any) -> None:
         registry.add(Power)
 
+    def pytest_wa_register_output_processors(self, registry: Any) -> None:
+        pass
+
 
 CATALOG = build_catalog(Hook())
 

@@ -201,7 +201,8 @@ def test_wa_list_and_wa_show(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--wa-show", "idel")
     assert result.ret != 0
     result.stdout.fnmatch_lines(
-        ["*no workload or instrument named 'idel'. Did you mean 'idle' or 'delay'?"])
+        ["*no workload, instrument or output processor named 'idel'. "
+         "Did you mean 'idle' or 'delay'?"])
 
 
 def test_wa_target_fixture_serves_ordinary_tests(pytester: pytest.Pytester) -> None:

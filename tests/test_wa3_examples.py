@@ -164,3 +164,46 @@ def test_wa3_includes_example_runs_with_cpufreq_and_trace_cmd(
     assert memcpy.metrics[0].classifiers | {"section": "two", "included": True,
                                             "memcpy": True} == memcpy.metrics[0].classifiers
     check_wa3_reads_the_same(subtests, output.path)
+
+
+#: The guide's agendas that use the csv output processor, with sections setting cpu0's
+#: governor: only the ``perf`` section's governor (performance) exists on a current
+#: kernel (interactive and sched are gone), so that section runs, on the rooted
+#: simulated phone as 06 and 08 do (its cyclictest left out for the same reason).
+CSV_EXAMPLES = {
+    "user_guide_csv_sections": {"perf-01_dhry-dhrystone_15over6": 5, "perf-02_memc-memcpy": 5},
+    "user_guide_csv_config": {"perf-01_dhry-dhrystone_15over6": 5, "perf-02_memc-memcpy": 5},
+}
+
+
+@pytest.mark.wa_simulated_device(abi="x86_64")
+@pytest.mark.parametrize("example", sorted(CSV_EXAMPLES))
+def test_user_guide_csv_example_writes_wa3_columns(
+        guide: pytest.Pytester, wa_simulated_device, monkeypatch, subtests, example: str
+        ) -> None:
+    device = wa_simulated_device
+    monkeypatch.setenv("ANDROID_ADB_SERVER_PORT", str(device.adb_port))
+    guide.makefile(".yaml", lab=f"""\
+        devices:
+          phone: {{kind: adb, device: "{device.serial}", adb_port: {device.adb_port},
+                   adb_as_root: true}}
+        """)
+    result = guide.runpytest_subprocess("-p", "no:cacheprovider", f"{example}.yaml",
+                                        "--wa-config=lab.yaml", "--wa-device=phone",
+                                        "-k", "perf and not cyclictest")
+    result.assert_outcomes(passed=10)
+    output = RunOutput(guide.path / "wa_output")
+    assert jobs_per_spec(output) == CSV_EXAMPLES[example]
+    rows = (guide.path / "wa_output" / "results.csv").read_text().splitlines()
+    header = rows[0].split(",")
+    assert header[:4] == ["id", "workload", "iteration", "metric"]
+    assert header[-2:] == ["value", "units"]
+    metrics = sum(len(job.metrics) for job in output.jobs) + len(output.metrics)
+    assert len(rows) == 1 + metrics
+    classifiers = sorted({name for job in output.jobs for metric in job.metrics
+                          for name in metric.classifiers})
+    assert header[4:-2] == classifiers  # use_all_classifiers: every one, as columns
+    memcpy, dhrystone = output.job("perf-02_memc", 1), output.job("perf-01_dhry", 1)
+    assert any(a.name.startswith("/proc/meminfo") for a in memcpy.artifacts)  # its own
+    assert not any(a.name.startswith("/proc/meminfo") for a in dhrystone.artifacts)
+    check_wa3_reads_the_same(subtests, output.path)

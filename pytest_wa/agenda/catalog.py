@@ -2,7 +2,8 @@
 
 The agenda package stays free of pytest and of the plugin registry: whoever
 loads an agenda passes any object with these four methods (the plugin's
-registry, or a stub in a script or a test).
+registry, or a stub in a script or a test). Instruments and output processors
+share one namespace (``augmentations``), as in WA3.
 """
 
 from __future__ import annotations
@@ -27,14 +28,26 @@ class Catalog(Protocol):
     def workload_names(self) -> list[str]: ...
     def instrument(self, name: str) -> PluginInfo | None: ...
     def instrument_names(self) -> list[str]: ...
+    def processor(self, name: str) -> PluginInfo | None: ...
+    def processor_names(self) -> list[str]: ...
 
 
 def plugin_known(name: str, catalog: Catalog) -> bool:
-    """Whether ``name`` (or an alias) names an installed workload or instrument."""
-    return catalog.workload(name) is not None or catalog.instrument(name) is not None
+    """Whether ``name`` (or an alias) names an installed workload, instrument or output
+    processor."""
+    return (catalog.workload(name) is not None or augmentation(name, catalog) is not None)
+
+
+def augmentation(name: str, catalog: Catalog) -> PluginInfo | None:
+    """The instrument or output processor ``name`` enables in ``augmentations``."""
+    return catalog.instrument(name) or catalog.processor(name)
+
+
+def augmentation_names(catalog: Catalog) -> list[str]:
+    return sorted({*catalog.instrument_names(), *catalog.processor_names()})
 
 
 def canonical_name(name: str, catalog: Catalog) -> str:
     """Plugin configs are keyed by the plugin's own name, whichever alias was written."""
-    plugin = catalog.workload(name) or catalog.instrument(name)
+    plugin = catalog.workload(name) or augmentation(name, catalog)
     return plugin.name if plugin is not None else name

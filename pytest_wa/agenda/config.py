@@ -14,7 +14,7 @@ from typing import Any
 
 from ..model.errors import Location
 from ..model.parameters import resolve_parameters, shown, type_name
-from .catalog import Catalog, canonical_name, plugin_known
+from .catalog import Catalog, augmentation, augmentation_names, canonical_name, plugin_known
 from .entries import (
     SPEC_FIELDS,
     Entry,
@@ -124,7 +124,7 @@ class _ConfigReader:
                                 join_key(name, key), self.plugin_configs, self.problems)
         else:
             known = [*RUN_SETTING_NAMES, *SPEC_FIELDS, *self.catalog.workload_names(),
-                     *self.catalog.instrument_names()]
+                     *augmentation_names(self.catalog)]
             self.problems.add(where, join_key(name, key), unknown_key_message(key, known)
                               .replace("Allowed here:", "Allowed here: run settings, job "
                                        "settings and plugin names, i.e."))
@@ -143,24 +143,27 @@ def _read_plugin_config(name: str, value: Any, where: Location, path: str,
 
 def _check_instrument_configs(plugin_configs: PluginConfigs, catalog: Catalog,
                               problems: ProblemList) -> None:
-    """Validate instrument parameters now (workload ones are checked per spec)."""
+    """Validate instrument and output processor parameters now (workload ones are
+    checked per spec)."""
     for name, config in plugin_configs.items():
-        instrument = catalog.instrument(name)
+        instrument = augmentation(name, catalog)
         if instrument is None or catalog.workload(name) is not None:
             continue
+        kind = getattr(instrument, "kind", "instrument")
         values, found = resolve_parameters(instrument.parameters, dict(config))
         where = getattr(config, "location", Location(""))
         for key, message in found:
             problems.add(key_location(config, key, where), f"config.{name}.{key}",
-                         f"instrument {name!r}: {message}")
+                         f"{kind} {name!r}: {message}")
         if not found:
             _validate_instrument(instrument, name, values, where, problems)
 
 
 def _validate_instrument(instrument: Any, name: str, values: dict[str, Any],
                          where: Location, problems: ProblemList) -> None:
-    """The instrument's own check of its values together (``validate``), located."""
+    """The plugin's own check of its values together (``validate``), located."""
+    kind = getattr(instrument, "kind", "instrument")
     try:
         instrument(**values).validate()
     except (ValueError, TypeError) as exc:
-        problems.add(where, f"config.{name}", f"instrument {name!r}: {exc}")
+        problems.add(where, f"config.{name}", f"{kind} {name!r}: {exc}")

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..model.errors import Location, close_matches
 from ..model.parameters import resolve_parameters
-from .catalog import Catalog, PluginInfo
+from .catalog import Catalog, PluginInfo, augmentation, augmentation_names
 from .config import PluginConfigs
 from .entries import Entry, ProblemList, key_location
 from .groups import SectionNode, leaf_chains
@@ -53,13 +53,14 @@ def expand_specs(tree: SectionNode, configs: list[Entry], sections: list[Entry],
 
 
 def check_toggles(entry: Entry, catalog: Catalog, problems: ProblemList) -> None:
-    """Every instrument an entry enables or disables must be installed."""
+    """Every instrument or output processor an entry enables or disables must be installed."""
     for toggle in entry.toggles:
-        if catalog.instrument(toggle.name) is None:
+        if augmentation(toggle.name, catalog) is None:
+            known = augmentation_names(catalog)
             problems.add(toggle.location, f"{entry.key_path}.augmentations",
-                         f"unknown instrument {toggle.name!r}."
-                         f"{close_matches(toggle.name, catalog.instrument_names())} "
-                         f"Installed: {', '.join(catalog.instrument_names()) or 'none'}.")
+                         f"unknown instrument or output processor {toggle.name!r}."
+                         f"{close_matches(toggle.name, known)} "
+                         f"Installed: {', '.join(known) or 'none'}.")
 
 
 @dataclass(frozen=True)

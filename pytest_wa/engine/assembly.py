@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from ..instruments import registration_order
 from ..instruments.guard import guarded_plugin
+from ..processors.guard import guarded_processor, report_failure
 
 if TYPE_CHECKING:
     import pytest
@@ -30,6 +31,8 @@ class RunPlugins:
         self.registered: list[Any] = []
         #: The enabled instruments by name, as registered (guarded) with pluggy.
         self.instruments: dict[str, Any] = {}
+        #: The enabled output processors (unguarded instances), for ``finalize``.
+        self.processors: list[Any] = []
 
     def add(self, plugin: Any, name: str) -> None:
         self.pluginmanager.register(plugin, name)
@@ -74,6 +77,21 @@ class RunPlugins:
             plugin = guarded_plugin(instrument)
             self.add(plugin, f"pytest-wa-instrument-{instrument.name}")
             self.instruments[instrument.name] = plugin
+
+    def add_processors(self, instances: list[Any]) -> None:
+        """The enabled output processors, each guarded (processors/guard.py)."""
+        for processor in instances:
+            self.add(guarded_processor(processor), f"pytest-wa-processor-{processor.name}")
+            self.processors.append(processor)
+
+    def finalize_processors(self) -> None:
+        """Each processor's last word, once the output is closed; a failure is reported."""
+        for processor in self.processors:
+            try:
+                processor.finalize()
+            except Exception as exc:
+                report_failure(processor, "finalize", exc, None)
+        self.processors.clear()
 
     def remove_all(self) -> None:
         for plugin in reversed(self.registered):

@@ -40,6 +40,7 @@ class OpeningRun(Protocol):
     settings: RunSettings
     nodeids: dict[int, str]
     instrument_plan: dict[str, PlannedInstrument]
+    processor_plan: dict[str, PlannedInstrument]
 
     @property
     def target(self) -> Target: ...
@@ -123,7 +124,9 @@ def _spec_pods(plan: RunPlan) -> list[dict[str, Any]]:
 
 
 def _config_pod(run: OpeningRun, directory: Path) -> dict[str, Any]:
-    instruments = {name: plan.values for name, plan in run.instrument_plan.items()}
+    instruments = {name: plan.values  # WA3 lists instruments and processors together
+                   for name, plan in (*run.instrument_plan.items(),
+                                      *run.processor_plan.items())}
     return config_pod(run.settings, run.device, instruments, str(directory),
                       _device_config(run.config, run.device))
 

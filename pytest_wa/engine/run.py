@@ -63,6 +63,8 @@ class RunContext:
         self.workload_classes: dict[Any, type] = {}
         #: Instruments some collected job enables, by name.
         self.instrument_plan: dict[str, PlannedInstrument] = {}
+        #: Output processors some collected job enables, by name.
+        self.processor_plan: dict[str, PlannedInstrument] = {}
         self.plugins = RunPlugins(config.pluginmanager)
         self._target: Target | None = None
         self._log_handler: Any = None
@@ -83,11 +85,14 @@ class RunContext:
 
     def plan_instrument(self, name: str, cls: Any, config: dict[str, Any], source: str,
                         location: Location) -> None:
-        """Remember an instrument that some collected job enables (first config wins),
-        with its parameter values resolved (defaults filled in) once."""
-        if name not in self.instrument_plan:
+        """Remember an instrument or output processor that some collected job enables
+        (first config wins), with its parameter values resolved (defaults filled in) once."""
+        from ..processors import OutputProcessor
+
+        plan = self.processor_plan if issubclass(cls, OutputProcessor) else self.instrument_plan
+        if name not in plan:
             values = resolve_parameters(getattr(cls, "parameters", ()), dict(config))[0]
-            self.instrument_plan[name] = PlannedInstrument(cls, values, source, location)
+            plan[name] = PlannedInstrument(cls, values, source, location)
 
     # --- start ---
 
@@ -114,6 +119,7 @@ class RunContext:
         self.plugins.add_target_evidence(target)
         self._device_notes()
         self.plugins.add_instruments(instruments)
+        self._add_processors()
         self._log_configuration()
         for note in left_out:
             logger.warning("%s", note)
@@ -129,6 +135,26 @@ class RunContext:
             raise ConfigError(found.problems)
         self.notes.extend(found.notes)
         return found.usable, found.notes
+
+    def _add_processors(self) -> None:
+        """The enabled output processors, given the default files they replace. In a
+        pool the controller writes the run-level files; processors are not run there,
+        and each worker says so in a warning (xdist shows workers' warnings)."""
+        if not self.processor_plan or self.output is None:
+            return
+        if not self.output.owns_run_files:
+            from ..processors.guard import ProcessorWarning
+
+            warnings.warn(ProcessorWarning(
+                "output processors are not run in a pool yet (the default results.csv "
+                f"and status.txt are written): {', '.join(self.processor_plan)} left out"),
+                stacklevel=1)
+            return
+        made = [plan.cls(source_directory=plan.source, **plan.values)
+                for plan in self.processor_plan.values()]
+        for processor in made:
+            self.output.replaced.update(processor.replaces)
+        self.plugins.add_processors(made)
 
     def _choose_device(self) -> None:
         """--wa-device (or the pool's device) wins over the agenda's WA3 device settings,
@@ -299,6 +325,7 @@ class RunContext:
                 status = self.output.finish(run_name=self.settings.run_name,
                                             settle=unfinished_status)
                 logger.info("Run finished: %s", status.name)
+                self._run_output()
                 if self.role.owns_run_files:
                     self.notes.append(f"results in {self.output.directory} (run {status.name})")
         finally:
@@ -309,3 +336,16 @@ class RunContext:
                 detach_run_log(self._log_handler)
             if self._target is not None:
                 self._target.disconnect()
+            self.plugins.finalize_processors()
+
+    def _run_output(self) -> None:
+        """The run's results are final and the output still open: output processors and
+        ``pytest_wa_run_output`` hooks. A conftest hook that fails is reported as
+        ``pytest_wa_run_end`` ones are (processors are guarded one by one)."""
+        try:
+            self.hook.pytest_wa_run_output(run=self)
+        except Exception as exc:
+            message = f"a pytest_wa_run_output hook failed: {type(exc).__name__}: {exc}"
+            self.notes.append(message)
+            self.add_event(message)
+            warnings.warn(message, stacklevel=1)

@@ -54,15 +54,20 @@ def _event_summary(events: Sequence[str]) -> str:
 
 
 def status_text(run_name: str | None, status: JobStatus, run_events: Sequence[Event],
-                entries: Sequence[Any]) -> str:
-    """WA3's status.txt: header, run events, a padded table of every job."""
+                entries: Sequence[Any], ok_only: bool = False) -> str:
+    """WA3's status.txt: header, run events, a padded table of every job.
+
+    The count of jobs "completed without error" takes in NONCRITICAL jobs,
+    which pytest passes too; ``ok_only`` counts only OK ones, as WA3's
+    ``status`` processor does.
+    """
     lines = [f"Run name: {run_name or ''}", f"Run status: {status.name}",
              f"Date: {time.strftime('%c')}"]
     if run_events:
         lines.append("Events:")
         lines += [f"\t{_first_line(event.message)}" for event in run_events]
     done = [e for e in entries if e.status.is_final and e.status != JobStatus.SKIPPED]
-    ok = sum(1 for e in done if e.status.passed)
+    ok = sum(1 for e in done if (e.status == JobStatus.OK if ok_only else e.status.passed))
     lines += [f"{ok}/{len(done)} iterations completed without error", ""]
     rows = [(e.id, e.label, str(e.iteration), e.status.name, _event_summary(e.events))
             for e in done]

@@ -112,6 +112,9 @@ class RunWriter:
         self.info: dict[str, Any] = {}
         self.started = now()
         self._state_created = now()
+        #: Default files an enabled output processor writes instead (``results.csv``,
+        #: ``status.txt``): this writer leaves them alone after ``start``.
+        self.replaced: set[str] = set()
 
     # --- start ---
 
@@ -264,7 +267,7 @@ class RunWriter:
         entry.events = [event.message for event in events]
         self.record_status(entry, status)
         rows = csv_rows(job_id, label, iteration, metrics)
-        if rows and self.owns_run_files:
+        if rows and self.owns_run_files and "results.csv" not in self.replaced:
             append_record(self.directory / "results.csv", rows)
 
     def record_status(self, entry: JobEntry, status: JobStatus) -> None:
@@ -318,11 +321,12 @@ class RunWriter:
         write_json(self.meta / "run_info.json", self.info)
         self.write_state()
         self.write_result()
-        for metric in self.result.metrics:
+        for metric in self.result.metrics if "results.csv" not in self.replaced else ():
             append_record(self.directory / "results.csv",
                           csv_rows("", run_name or "", "", [metric]))
-        write_atomic(self.directory / "status.txt",
-                     status_text(run_name, self.status, self.result.events, self.order))
+        if "status.txt" not in self.replaced:
+            write_atomic(self.directory / "status.txt",
+                         status_text(run_name, self.status, self.result.events, self.order))
         return self.status
 
 

@@ -1,5 +1,5 @@
 """One base for every plugin a user names in an agenda: workloads, instruments and
-(to come) output processors.
+output processors.
 
 What they share is declared once here: a name and aliases to be found by, a
 description, typed ``Parameter`` declarations whose values arrive already

@@ -1,8 +1,9 @@
 """Where plugin classes are found: built-ins (given by the caller), entry points, hooks.
 
 No directory walking and no metaclasses: a class is known because a package
-declares it (``pytest_wa.workloads`` / ``pytest_wa.instruments`` entry points)
-or a conftest registers it (``pytest_wa_register_workloads``).
+declares it (``pytest_wa.workloads`` / ``pytest_wa.instruments`` /
+``pytest_wa.output_processors`` entry points) or a conftest registers it
+(``pytest_wa_register_workloads``...).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from ..model.errors import ConfigError
 
 WORKLOAD_GROUP = "pytest_wa.workloads"
 INSTRUMENT_GROUP = "pytest_wa.instruments"
+PROCESSOR_GROUP = "pytest_wa.output_processors"
 
 
 def identifier(name: str) -> str:
@@ -29,7 +31,7 @@ def _name(cls: Any) -> str:
 
 
 class Registry:
-    """Classes of one kind (workloads or instruments) by name and alias."""
+    """Classes of one kind (workloads, instruments or output processors) by name and alias."""
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
@@ -68,7 +70,7 @@ def _declared_entry_points() -> dict[str, list[metadata.EntryPoint]]:
     """
     declared = metadata.entry_points()
     return {group: list(declared.select(group=group))
-            for group in (WORKLOAD_GROUP, INSTRUMENT_GROUP)}
+            for group in (WORKLOAD_GROUP, INSTRUMENT_GROUP, PROCESSOR_GROUP)}
 
 
 @functools.cache
@@ -85,11 +87,17 @@ def entry_point_classes(group: str) -> tuple[type, ...]:
 
 
 class Catalog:
-    """The workloads and instruments that apply to one agenda file."""
+    """The workloads, instruments and output processors that apply to one agenda file.
 
-    def __init__(self, workloads: Registry, instruments: Registry) -> None:
+    Instruments and output processors share one namespace, as in WA3: both are
+    enabled by name in ``augmentations`` and configured by name in ``config``.
+    """
+
+    def __init__(self, workloads: Registry, instruments: Registry,
+                 processors: Registry | None = None) -> None:
         self.workloads = workloads
         self.instruments = instruments
+        self.processors = processors or Registry("output processor")
 
     def workload(self, name: str) -> Any:
         return self.workloads.get(name)
@@ -103,15 +111,25 @@ class Catalog:
     def instrument_names(self) -> list[str]:
         return self.instruments.names()
 
+    def processor(self, name: str) -> Any:
+        return self.processors.get(name)
+
+    def processor_names(self) -> list[str]:
+        return self.processors.names()
+
 
 def build_catalog(hook: Any, builtin_workloads: Iterable[type] = (),
-                  builtin_instruments: Iterable[type] = ()) -> Catalog:
+                  builtin_instruments: Iterable[type] = (),
+                  builtin_processors: Iterable[type] = ()) -> Catalog:
     """Built-ins, then entry points, then ``hook`` registrations (later ones win)."""
     workloads, instruments = Registry("workload"), Registry("instrument")
-    for cls in (*builtin_workloads, *entry_point_classes(WORKLOAD_GROUP)):
-        workloads.add(cls)
-    for cls in (*builtin_instruments, *entry_point_classes(INSTRUMENT_GROUP)):
-        instruments.add(cls)
+    processors = Registry("output processor")
+    for registry, builtins, group in ((workloads, builtin_workloads, WORKLOAD_GROUP),
+                                      (instruments, builtin_instruments, INSTRUMENT_GROUP),
+                                      (processors, builtin_processors, PROCESSOR_GROUP)):
+        for cls in (*builtins, *entry_point_classes(group)):
+            registry.add(cls)
     hook.pytest_wa_register_workloads(registry=workloads)
     hook.pytest_wa_register_instruments(registry=instruments)
-    return Catalog(workloads, instruments)
+    hook.pytest_wa_register_output_processors(registry=processors)
+    return Catalog(workloads, instruments, processors)

@@ -112,7 +112,7 @@ def prepare_run(session: pytest.Session, will_run: bool) -> None:
 def _plan_instruments(run: RunContext, jobs: list[Any]) -> None:
     for item in jobs:
         for name in item.spec.augmentations:
-            cls = item.catalog.instrument(name)
+            cls = item.catalog.instrument(name) or item.catalog.processor(name)
             configs = item.agenda.plugin_configs
             run.plan_instrument(cls.name, cls, configs.get(cls.name, configs.get(name, {})),
                                 str(item.path.parent), item.spec.location)

@@ -1,4 +1,5 @@
-"""``--wa-list`` and ``--wa-show``: what workloads and instruments exist, and how to use them."""
+"""``--wa-list`` and ``--wa-show``: what workloads, instruments and output processors exist,
+and how to use them."""
 
 from __future__ import annotations
 
@@ -36,7 +37,8 @@ def show_catalog(config: pytest.Config) -> int:
         return show_devices(config)
     catalog = session_catalog(config.hook)
     if listing:
-        registry = catalog.workloads if listing == "workloads" else catalog.instruments
+        registry = {"workloads": catalog.workloads, "instruments": catalog.instruments,
+                    "output_processors": catalog.processors}[listing]
         width = max((len(n) for n in registry.names()), default=0)
         for cls in registry.classes():
             aliases = getattr(cls, "aliases", ())
@@ -48,12 +50,14 @@ def show_catalog(config: pytest.Config) -> int:
 
 
 def show_plugin(catalog: Catalog, name: str) -> int:
-    """``--wa-show NAME``: a workload's or instrument's description and parameters."""
-    cls = catalog.workload(name) or catalog.instrument(name)
+    """``--wa-show NAME``: a workload's, instrument's or output processor's description
+    and parameters."""
+    cls = catalog.workload(name) or catalog.instrument(name) or catalog.processor(name)
     if cls is None:
-        known = catalog.workload_names() + catalog.instrument_names()
-        print(f"pytest-wa: no workload or instrument named {name!r}.{close_matches(name, known)}")
+        known = catalog.workload_names() + catalog.instrument_names() + catalog.processor_names()
+        print(f"pytest-wa: no workload, instrument or output processor named {name!r}."
+              f"{close_matches(name, known)}")
         return 4
-    kind = "workload" if catalog.workload(name) is cls else "instrument"
+    kind = "workload" if catalog.workload(name) is cls else getattr(cls, "kind", "instrument")
     print(describe(cls, kind))
     return 0
