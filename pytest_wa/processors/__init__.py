@@ -1,4 +1,4 @@
-"""Output processors: WA3's ``csv``, ``status`` and ``targz``, and the guard around them.
+"""Output processors: WA3's ``csv``, ``sqlite``, ``status``, ``targz``, and their guard.
 
 A processor is a plugin whose methods are plain ``pytest_wa_*`` hook
 implementations: ``pytest_wa_job_output`` for each job once its results are
@@ -14,10 +14,11 @@ from .base import OutputProcessor
 def builtin_output_processors() -> list[type]:
     """The output processors pytest-wa ships (imported when a catalog is built)."""
     from .csvproc import Csv
+    from .sqliteproc import Sqlite
     from .status import Status
     from .targz import Targz
 
-    return [Csv, Status, Targz]
+    return [Csv, Sqlite, Status, Targz]
 
 
 __all__ = ["OutputProcessor", "builtin_output_processors"]
