@@ -20,6 +20,8 @@ block tells this test what to do with it:
   after it in the same document, until a later block with the same name
   replaces it. So agendas that need a script file, an include or a custom
   workload are not skipped: they run with exactly the files the docs show.
+  A ```python block also gets the named ``run`` agendas shown before it in
+  its document, so a query example can run the agenda whose results it reads.
 
 An agenda block without a comment, or marked ``<!-- collect name=FILE -->``
 (e.g. one whose jobs would idle for minutes), is only collected
@@ -70,11 +72,15 @@ def _blocks(path: Path) -> list[Block]:
     text = path.read_text(encoding="utf-8")
     blocks: list[Block] = []
     files: dict[str, str] = {}
+    agendas: dict[str, str] = {}  # the named ``run`` agendas so far (for python blocks)
     for match in FENCE.finditer(text):
+        support = {**agendas, **files} if match["lang"] == "python" else dict(files)
         block = Block(path.name, text.count("\n", 0, match.start("lang")) + 1,
-                      match["lang"], match["body"], match["mode"], match["name"], dict(files))
+                      match["lang"], match["body"], match["mode"], match["name"], support)
         if block.mode in ("file", "devices"):
             files[block.name] = block.body
+        elif block.mode == "run" and block.lang == "yaml" and block.name:
+            agendas[block.name] = block.body
         blocks.append(block)
     for index, block in enumerate(blocks):
         block.output = next((b.body for b in blocks[index + 1:] if b.lang == "text"), None)
