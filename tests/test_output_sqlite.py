@@ -220,6 +220,15 @@ def test_a_file_that_is_not_a_results_database_is_refused(pytester: pytest.Pytes
     assert not (pytester.path / "wa_output").exists()
 
 
+def test_a_missing_directory_is_refused_before_any_job(pytester: pytest.Pytester) -> None:
+    agenda(pytester, str(pytester.path / "nowhere" / "results.sqlite"))
+    result = session(pytester)
+    assert result.ret != 0
+    result.stdout.fnmatch_lines(["*output processor 'sqlite': the directory of "
+                                 "*nowhere/results.sqlite does not exist*"])
+    assert not (pytester.path / "wa_output").exists()
+
+
 def test_overwrite_replaces_the_file(pytester: pytest.Pytester) -> None:
     db = pytester.path / "old.sqlite"
     sqlite3.connect(db).execute("CREATE TABLE notes (text text)").connection.close()

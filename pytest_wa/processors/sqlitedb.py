@@ -97,8 +97,11 @@ def schema_version(conn: sqlite3.Connection, path: Path) -> str | None:
 
 
 def check(path: Path) -> None:
-    """Refuse a database of another schema version (read only: nothing is changed)."""
+    """Refuse a database of another schema version (read only: nothing is changed),
+    or a path whose directory is missing (the file is created, not its directory)."""
     if not path.exists():
+        if not path.parent.is_dir():
+            raise ValueError(f"the directory of {path} does not exist")
         return
     conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True,
                            timeout=BUSY_TIMEOUT)
