@@ -55,6 +55,14 @@ SCHEMA = (
        ) AS wsr ON wsr.spec_oid = m.spec_oid""",
     "CREATE TABLE __meta (schema_version text)",
 )
+#: Indexes for the lookups made for each job (its run, its spec, its earlier rows),
+#: which would otherwise scan whole tables: a run of N jobs would cost N squared.
+#: Added to the files created here only; WA3's queries do not see them.
+INDEXES = (
+    "CREATE INDEX runs_uuid ON runs (uuid)",
+    "CREATE INDEX workload_specs_run ON workload_specs (run_oid, id)",
+    "CREATE INDEX metrics_job ON metrics (spec_oid, iteration)",
+)
 #: How long a writer waits for another one (sessions sharing the file) before failing.
 BUSY_TIMEOUT = 60.0
 #: One metric as stored: name, value, units, lower_is_better.
@@ -65,22 +73,44 @@ class SchemaError(ValueError):
     """The file is not a WA3 results database of the version written here."""
 
 
+#: The open connection to each database written in this process. Kept open for the
+#: session: closing the last connection checkpoints the WAL, a cost per job otherwise.
+_connections: dict[Path, sqlite3.Connection] = {}
+
+
+def connection(path: Path) -> sqlite3.Connection:
+    """This process's connection to ``path``, opened on first use."""
+    conn = _connections.get(path)
+    if conn is None:
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None,
+                               check_same_thread=False)  # hooks may come from any thread
+        # In WAL mode a commit is then written (a killed process loses nothing) but
+        # not synced each time: a power cut may lose the last jobs, never half of one.
+        conn.execute("PRAGMA synchronous=NORMAL")
+        _connections[path] = conn
+    return conn
+
+
+def close(path: Path) -> None:
+    """Close this process's connection to ``path`` (when the run's output is closed)."""
+    conn = _connections.pop(path, None)
+    if conn is not None:
+        conn.close()
+
+
 @contextmanager
 def transaction(path: Path) -> Iterator[sqlite3.Connection]:
     """One write transaction, taken at once (BEGIN IMMEDIATE) so that concurrent
     sessions queue on the busy timeout instead of failing mid-way; committed
     whole or not at all."""
-    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None)
+    conn = connection(path)
+    conn.execute("BEGIN IMMEDIATE")
     try:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-    finally:
-        conn.close()
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 def schema_version(conn: sqlite3.Connection, path: Path) -> str | None:
@@ -127,16 +157,13 @@ def open_database(path: Path, overwrite: bool) -> None:
     WAL lets readers and several writers share the file; ``overwrite`` removes a
     file first, as WA3 does (the caller never asks for it when resuming)."""
     if overwrite:
+        close(path)
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
-    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None)
-    try:
-        conn.execute("PRAGMA journal_mode=WAL")
-    finally:
-        conn.close()
+    connection(path).execute("PRAGMA journal_mode=WAL")
     with transaction(path) as conn:
         if _require_version(conn, path):
-            for statement in SCHEMA:
+            for statement in (*SCHEMA, *INDEXES):
                 conn.execute(statement)
             conn.execute("INSERT INTO __meta VALUES (?)", (SCHEMA_VERSION,))
 

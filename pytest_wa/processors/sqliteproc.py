@@ -98,6 +98,11 @@ class Sqlite(OutputProcessor):
                             iso(info.get("end_time")), info.get("duration"))
         RUN_LOGGER.info("Results stored in %s", self.path)
 
+    def finalize(self) -> None:
+        """Close the connection (it stays open through the run: see ``sqlitedb``)."""
+        if self.path is not None:
+            sqlitedb.close(self.path)
+
     def _database(self) -> Path:
         if self.path is None:
             raise RuntimeError("the sqlite database was not opened at run start")
