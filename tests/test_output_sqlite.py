@@ -8,6 +8,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import tarfile
 import textwrap
 from pathlib import Path
 
@@ -255,3 +256,16 @@ def test_a_database_wa3_made_takes_our_runs(pytester: pytest.Pytester) -> None:
     agenda(pytester, str(db))
     session(pytester).assert_outcomes(passed=3)
     assert len(stored(db)) == 6
+
+
+def test_the_archived_run_directory_holds_the_whole_database(pytester: pytest.Pytester,
+                                                              tmp_path: Path) -> None:
+    """With ``targz``, the database in the run directory is complete in one file."""
+    pytester.makefile(".yaml", agenda=AGENDA.replace(
+        "  sqlite: {database: DATABASE}\n", "").replace("[sqlite]", "[sqlite, targz]"))
+    session(pytester).assert_outcomes(passed=3)
+    output = pytester.path / "wa_output"
+    assert sorted(p.name for p in output.glob("results.sqlite*")) == ["results.sqlite"]
+    with tarfile.open(pytester.path / "wa_output.tar.gz") as tar:
+        tar.extract("wa_output/results.sqlite", tmp_path, filter="data")
+    assert len(stored(tmp_path / "wa_output" / "results.sqlite")) == 6

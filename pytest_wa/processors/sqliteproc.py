@@ -96,10 +96,14 @@ class Sqlite(OutputProcessor):
         sqlitedb.write_run_metrics(self._database(), self.uuid, rows(writer.result.metrics))
         sqlitedb.update_run(self._database(), self.uuid, iso(info.get("start_time")),
                             iso(info.get("end_time")), info.get("duration"))
+        # closed now, before ``targz`` archives the run directory: closing the last
+        # connection moves the WAL into the file, so the file alone is the database
+        sqlitedb.close(self._database())
         RUN_LOGGER.info("Results stored in %s", self.path)
 
     def finalize(self) -> None:
-        """Close the connection (it stays open through the run: see ``sqlitedb``)."""
+        """Close the connection if the run ended before its output (it stays open
+        through the run: see ``sqlitedb``)."""
         if self.path is not None:
             sqlitedb.close(self.path)
 
