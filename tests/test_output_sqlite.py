@@ -269,3 +269,22 @@ def test_the_archived_run_directory_holds_the_whole_database(pytester: pytest.Py
     with tarfile.open(pytester.path / "wa_output.tar.gz") as tar:
         tar.extract("wa_output/results.sqlite", tmp_path, filter="data")
     assert len(stored(tmp_path / "wa_output" / "results.sqlite")) == 6
+
+
+def test_a_retried_job_keeps_its_last_attempt_only(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest("""
+        import os
+
+        def pytest_wa_job_extract_results(job):
+            if job.spec.id != "b":
+                return
+            job.add_metric("attempt", 2 if os.path.exists("tried") else 1)
+            if not os.path.exists("tried"):
+                open("tried", "w").close()
+                raise RuntimeError("flaky")
+    """)
+    agenda(pytester)
+    session(pytester, "--wa-max-retries", "1").assert_outcomes(passed=3)
+    rows = [row[1:] for row in stored(pytester.path / "results.sqlite")
+            if row[1] == "b"]
+    assert rows == [("b", 1, "attempt", "2"), ("b", 1, "m", "6"), ("b", 1, "n", "4")]
