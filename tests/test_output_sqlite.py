@@ -288,3 +288,17 @@ def test_a_retried_job_keeps_its_last_attempt_only(pytester: pytest.Pytester) ->
     rows = [row[1:] for row in stored(pytester.path / "results.sqlite")
             if row[1] == "b"]
     assert rows == [("b", 1, "attempt", "2"), ("b", 1, "m", "6"), ("b", 1, "n", "4")]
+
+
+def test_resume_into_the_run_directory_database(pytester: pytest.Pytester) -> None:
+    """The default file, in the run directory: a resumed run adds to it, and the
+    file stays one ``sqlitedb`` artifact."""
+    pytester.makeconftest(KILL_IN_A2)
+    pytester.makefile(".yaml", agenda=AGENDA.replace("  sqlite: {database: DATABASE}\n", ""))
+    assert session(pytester).ret == -9
+    (pytester.path / "again").touch()
+    session(pytester, "--wa-resume", "wa_output").assert_outcomes(passed=1)
+    output = pytester.path / "wa_output"
+    assert len(stored(output / "results.sqlite")) == 6
+    names = [a.name for a in RunOutput(output).artifacts]
+    assert names.count("sqlitedb") == 1

@@ -73,14 +73,25 @@ class Sqlite(OutputProcessor):
         sqlitedb.update_run(self.path, self.uuid, iso(writer.info.get("start_time")), None, None)
         if resumed:
             self._write_finished(writer.directory)
-        if writer.owns_run_files and self.path.parent == writer.directory:
-            run.add_artifact("sqlitedb", FILE, "export")
+        self._add_artifact(run)
+
+    def _add_artifact(self, run: RunView) -> None:
+        """The file is the run's ``sqlitedb`` artifact when it is in the run directory
+        (as in WA3), once, a resumed run's included."""
+        writer = run.output
+        assert writer is not None and self.path is not None
+        if not writer.owns_run_files or not self.path.is_relative_to(writer.directory) \
+                or any(a.name == "sqlitedb" for a in writer.result.artifacts):
+            return
+        run.add_artifact("sqlitedb", str(self.path.relative_to(writer.directory)), "export")
 
     def _write_finished(self, directory: Path) -> None:
         from ..output.reader import RunOutput
+        from ..plugins.registry import identifier
 
         for job in RunOutput(directory).jobs:
-            if job.status.is_final and job.spec is not None:
+            if job.status.is_final and job.spec is not None and any(
+                    identifier(name) == self.name for name in job.spec.get("augmentations", ())):
                 sqlitedb.write_job(self._database(), self.uuid, job.spec, job.iteration,
                                    rows(job.metrics))
 
