@@ -1,0 +1,128 @@
+"""The team's results database: PostgreSQL with WA3's schema, through psycopg 3.
+
+Credentials come from the URL, or as libpq finds them: the PG* environment
+variables, ``~/.pgpass`` and ``pg_service.conf``. The password is never
+shown: ``where`` (used in every message) is the URL without it, and any
+message from the server or driver has it masked. psycopg is an optional
+extra (``pip install pytest-wa[postgres]``), imported only when a run or a
+command uses a PostgreSQL database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from . import schema
+from .base import Store, StoreError
+from .rows import Dialect, new_oid
+from .sqlite import check_version
+
+#: The advisory lock that serialises schema creation by writers starting at once.
+SCHEMA_LOCK = 0x7761_3362
+
+
+def _array_literal(values: list[Any]) -> str:
+    """A PostgreSQL array literal (it casts to the column's array type, enums included)."""
+    def element(value: Any) -> str:
+        if isinstance(value, list):
+            return _array_literal(value)
+        text = str(value).replace("\\", "\\\\").replace('"', '\\"')
+        return f'"{text}"'
+    return "{" + ",".join(element(value) for value in values) + "}"
+
+
+def _psycopg() -> Any:
+    try:
+        import psycopg
+    except ImportError:
+        raise StoreError("a PostgreSQL results database needs psycopg 3: "
+                         "pip install 'pytest-wa[postgres]'") from None
+    return psycopg
+
+
+def shown(url: str) -> str:
+    """The URL or conninfo as it may be shown: everything but the password."""
+    psycopg = _psycopg()
+    try:
+        parts = psycopg.conninfo.conninfo_to_dict(url)
+    except psycopg.Error:
+        return "postgresql://(unreadable URL)"
+    user = f"{parts['user']}@" if parts.get("user") else ""
+    port = f":{parts['port']}" if parts.get("port") else ""
+    return f"postgresql://{user}{parts.get('host', '')}{port}/{parts.get('dbname', '')}"
+
+
+def _password(url: str) -> str | None:
+    psycopg = _psycopg()
+    try:
+        return psycopg.conninfo.conninfo_to_dict(url).get("password")
+    except psycopg.Error:
+        return None
+
+
+class PostgresStore(Store):
+    mark = "%s"
+    dialect = Dialect(array=_array_literal)
+
+    def __init__(self, url: str) -> None:
+        psycopg = _psycopg()
+        self.where = shown(url)
+        self._secret = _password(url)
+        try:
+            self.connection = psycopg.connect(url, connect_timeout=10)
+            self._ensure_schema()
+        except psycopg.Error as error:
+            raise StoreError(f"cannot use the results database {self.where}: "
+                             f"{self.masked(error)}") from None
+
+    def masked(self, error: BaseException) -> str:
+        text = str(error).strip()
+        return text.replace(self._secret, "***") if self._secret else text
+
+    def _ensure_schema(self) -> None:
+        """Create WA3's schema in an empty database (one writer at a time); a
+        database with another version of it is refused, never altered."""
+        with self.transaction() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+            cursor.execute("SELECT to_regclass('databasemeta') IS NOT NULL")
+            if not cursor.fetchone()[0]:
+                for statement in schema.postgres_statements():
+                    cursor.execute(statement)
+                cursor.execute("INSERT INTO DatabaseMeta VALUES (%s, %s, %s)",
+                               (new_oid(), *schema.VERSION))
+        check_version(self.where, self.query(
+            "SELECT schema_major, schema_minor FROM DatabaseMeta"))
+        self.artifacts_deletable = not self.query(
+            "SELECT 1 FROM pg_rules WHERE rulename = 'del_lo'")
+
+    @contextmanager
+    def transaction(self) -> Iterator[Any]:
+        psycopg = _psycopg()
+        try:
+            with self.connection.transaction(), self.connection.cursor() as cursor:
+                yield cursor
+        except psycopg.Error as error:
+            raise StoreError(f"{self.where}: {self.masked(error)}") from None
+
+    def lock_jobs(self, cursor: Any, oids: Any) -> None:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(x)) "
+                       "FROM (SELECT unnest(%s::text[]) AS x ORDER BY 1) AS ordered",
+                       (list(oids),))
+
+    def insert_blobs(self, cursor: Any, blobs: list[tuple[str, bytes]]) -> None:
+        if blobs:
+            # a new large object each time; the one it replaces is unlinked by the
+            # table's lo_manage trigger
+            cursor.executemany("INSERT INTO LargeObjects (oid, lo_oid) "
+                               "VALUES (%s, lo_from_bytea(0, %s)) ON CONFLICT (oid) "
+                               "DO UPDATE SET lo_oid = excluded.lo_oid", blobs)
+
+    def read_blob(self, large_object: str) -> bytes:
+        found = self.query("SELECT lo_get(lo_oid) FROM LargeObjects WHERE oid = %s",
+                           (large_object,))
+        return bytes(found[0][0]) if found else b""
+
+    def close(self) -> None:
+        self.connection.close()
