@@ -58,6 +58,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--wa-resume", dest="wa_resume", default=None, metavar="DIR",
                     help="run only the jobs of the run in DIR that did not finish OK, and "
                          "write into DIR")
+    group.addoption("--wa-db", dest="wa_db", default=None, metavar="DB",
+                    help="also store the run in a results database: an SQLite file (path "
+                         "or sqlite:///path) or postgresql://user@host/dbname (overrides "
+                         "the agendas' db setting; docs/results.md)")
     group.addoption("--wa-resources", dest="wa_resources", action="append", default=[],
                     metavar="DIR",
                     help="directory of workload programs (DIR/<abi>/NAME or DIR/NAME), "

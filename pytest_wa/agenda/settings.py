@@ -90,6 +90,7 @@ RUN_SETTINGS: dict[str, Callable[[Any], Any]] = {
     "job_timeout": _positive_seconds,
     "device": string,
     "device_config": _mapping,
+    "db": string,
 }
 RUN_SETTING_NAMES = tuple(RUN_SETTINGS)
 

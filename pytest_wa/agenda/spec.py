@@ -37,6 +37,8 @@ class RunSettings:
     job_timeout: float | None = None
     device: str | None = None
     device_config: dict[str, Any] = field(default_factory=dict)
+    #: The results database the run is also stored in (``--wa-db`` wins).
+    db: str | None = None
 
 
 @dataclass(frozen=True)

@@ -109,7 +109,9 @@ class RunContext:
             instruments, left_out = self._usable_instruments(target)
             self.hook.pytest_wa_run_check(run=self)
             if self.plan is not None and self.plan.jobs:  # the wa_target fixture alone: none
+                database = self._open_database()
                 self._open_output()
+                self._add_database(database)
         except BaseException:
             self.plugins.remove_all()
             self._target = None
@@ -201,6 +203,28 @@ class RunContext:
         # A ConfigError: a conftest's own make_target supplied this device.
         with contextlib.suppress(ConfigError):
             self.notes.extend(resolve_device(self.config, self.device).notes)
+
+    def _open_database(self) -> Any:
+        """The results database (``--wa-db`` or the ``db`` setting), opened before the
+        output and the first job: one that cannot be used stops the run here."""
+        spec = self.config.getoption("wa_db", None) or self.settings.db
+        if not spec:
+            return None
+        from ..store import StoreError, open_store
+
+        try:
+            return open_store(spec, self.config.invocation_params.dir)
+        except StoreError as error:
+            source = "--wa-db" if self.config.getoption("wa_db", None) else "db setting"
+            raise ConfigError(f"results database ({source}): {error}") from None
+
+    def _add_database(self, store: Any) -> None:
+        if store is None or self.output is None:
+            return
+        from ..store.live import DatabaseWriter
+
+        self.plugins.add(DatabaseWriter(store, self.output.directory,
+                                        self.output.owns_run_files), "pytest-wa-database")
 
     def _open_output(self) -> None:
         from .output_setup import open_run_output

@@ -15,8 +15,19 @@ from contextlib import contextmanager
 from typing import Any
 
 from .records import JobRecord, RunRecord
-from .rows import COLUMNS, INSERT_ORDER, Dialect, Row, Rows, job_oid, job_rows, \
-    run_level_rows, run_oid, run_row
+from .rows import (
+    COLUMNS,
+    INSERT_ORDER,
+    Dialect,
+    Row,
+    Rows,
+    dumps,
+    job_oid,
+    job_rows,
+    run_level_rows,
+    run_oid,
+    run_row,
+)
 
 #: Tables whose rows keep their oid when written again (see rows.artifact_oid).
 UPDATED_IN_PLACE = ("Jobs", "Artifacts")
@@ -168,10 +179,11 @@ class Store:
             self._insert_rows(cursor, rows)
             self._write_jobs(cursor, run, jobs)
 
-    def update_run(self, record: RunRecord) -> None:
-        """The run's own row only (status, times, state) — cheap, while jobs go on."""
+    def update_state(self, run_uuid: str, state: dict[str, Any]) -> None:
+        """The run's state (its jobs' statuses, which WA3's reader lists) while jobs go on."""
         with self.transaction() as cursor:
-            cursor.execute(self.upsert_sql("Runs"), self._run_row(record))
+            cursor.execute(f"UPDATE Runs SET state = {self.mark} WHERE oid = {self.mark}",
+                           (dumps(state), run_oid(run_uuid)))
 
     def query(self, sql: str, parameters: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Rows of a read-only query (``?`` or ``%s`` placeholders as the driver wants)."""

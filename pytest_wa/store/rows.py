@@ -141,7 +141,7 @@ def job_rows(record: JobRecord, run: str) -> Rows:
     oid = job_oid(run, record.id, record.iteration)
     rows.add("Jobs", (oid, run, database_status(record.status), record.retries, record.label,
                       record.id, record.iteration, record.workload_name,
-                      dumps(record.metadata), 1, 1))
+                      dumps(with_paths(record.metadata, record.artifacts)), 1, 1))
     _classifiers(rows, "job", oid, record.classifiers)
     for event in record.events:
         rows.add("Events", (new_oid(), run, oid, naive_utc(event.timestamp), event.message,
@@ -156,6 +156,16 @@ def job_rows(record: JobRecord, run: str) -> Rows:
     return rows
 
 
+#: Where each artifact was in the run directory (WA3's tables keep only its name).
+ARTIFACT_PATHS_KEY = "pytest_wa_artifact_paths"
+
+
+def with_paths(metadata: dict[str, Any], artifacts: list[Artifact]) -> dict[str, Any]:
+    if not artifacts:
+        return metadata
+    return {**metadata, ARTIFACT_PATHS_KEY: {a.name: a.path for a in artifacts}}
+
+
 def run_row(record: RunRecord, dialect: Dialect) -> Row:
     """The ``Runs`` row (its oid derived from the run's uuid)."""
     config = record.run_config
@@ -167,7 +177,8 @@ def run_row(record: RunRecord, dialect: Dialect) -> Row:
             dumps(stage) if isinstance(stage, dict) else stage, dialect.array(retry_on),
             config.get("max_retries"), config.get("bail_on_init_failure"),
             config.get("allow_phone_home"), record.uuid, naive_utc(record.start_time),
-            naive_utc(record.end_time), record.duration, dumps(record.metadata),
+            naive_utc(record.end_time), record.duration,
+            dumps(with_paths(record.metadata, record.artifacts)),
             dumps(record.state), 1, 1)
 
 

@@ -1,0 +1,26 @@
+"""``python -m pytest_wa``: pytest-wa's commands outside a pytest run.
+
+``db`` works with results databases (pytest_wa/store/cli.py).
+"""
+
+from __future__ import annotations
+
+import sys
+
+USAGE = "usage: python -m pytest_wa db {upload,list,export} ... (python -m pytest_wa db -h)"
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] in ("-h", "--help"):
+        print(USAGE)
+        return 0 if argv else 2
+    if argv[0] == "db":
+        from .store.cli import main as database
+
+        return database(argv[1:])
+    print(f"unknown command {argv[0]!r}\n{USAGE}", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
