@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import pytest
 
+from ..model.secrets import masked_url
 from ..output.atomic import write_json
 from ..output.jobwriter import SHARED_META_CLAIM, JobWriter, claim, write_plan
 from ..output.location import prepare_run_directory
@@ -112,7 +113,8 @@ def _start_fields(run: OpeningRun, plan: RunPlan, directory: Path) -> dict[str, 
                                "pytest": package_version("pytest"),
                                "python": platform.python_version()},
                   "agendas": [agenda.path for agenda in plan.agendas], "device": run.device,
-                  "command_line": list(run.config.invocation_params.args)})
+                  "command_line": [masked_url(str(arg))
+                                   for arg in run.config.invocation_params.args]})
 
 
 def _job_rows(plan: RunPlan) -> list[tuple[str, str, int]]:
@@ -193,6 +195,17 @@ def write_run_plan(run: OpeningRun, directory: Path) -> None:
     write_plan(directory, **run_plan_record(run))
 
 
+def _shareable_db(spec: str | None) -> str | None:
+    """The agenda's ``db`` for the pool's controller, which stores the run at its end;
+    not if it holds a password (the run directory never does: use --wa-db, PGPASSWORD
+    or ~/.pgpass)."""
+    if not spec:
+        return None
+    from ..store import is_postgres, shown
+
+    return spec if not is_postgres(spec) or shown(spec) == spec else None
+
+
 def run_plan_record(run: OpeningRun) -> dict[str, Any]:
     """What ``__meta/plan.json`` holds: every job's node id and output id, the run's
     name and the agendas. A pool worker that leaves before its first job hands it
@@ -207,6 +220,7 @@ def run_plan_record(run: OpeningRun) -> dict[str, Any]:
             "run": {"run_name": getattr(settings, "run_name", None),
                     "project": getattr(settings, "project", None),
                     "project_stage": stage if stage is None or isinstance(stage, dict)
-                    else {"stage": stage}},
+                    else {"stage": stage},
+                    "db": _shareable_db(getattr(settings, "db", None))},
             "metadata": {"agendas": [agenda.path for agenda in plan.agendas],
                          "devices": list(run.role.pool) or [run.device]}}

@@ -29,8 +29,18 @@ _SECRET_VALUE = re.compile(
     r"(?=[ \t]*(?:[,}\]]|#|$))", re.MULTILINE)
 
 
+# The password of a URL such as postgresql://user:password@host/db (a results database).
+_URL_PASSWORD = re.compile(r"(?P<head>\b[a-z][a-z0-9+.-]*://[^:/@\s'\"]*:)[^@\s'\"]+(?=@)")
+
+
+def masked_url(text: str) -> str:
+    """``text`` with the password of every ``scheme://user:password@`` in it masked."""
+    return _URL_PASSWORD.sub(lambda m: m["head"] + REDACTED, text)
+
+
 def masked_text(text: str) -> str:
-    """YAML ``text`` with the value of every secret key replaced by ``REDACTED`` (copies of
-    agendas and config files in the run directory must not carry passwords)."""
-    return _SECRET_VALUE.sub(lambda m: m["key"] + (m["value"] if m["value"] in ("null", "~")
-                                                   else REDACTED), text)
+    """YAML ``text`` with the value of every secret key, and every URL's password,
+    replaced by ``REDACTED`` (copies of agendas and config files in the run directory
+    must not carry passwords)."""
+    return masked_url(_SECRET_VALUE.sub(
+        lambda m: m["key"] + (m["value"] if m["value"] in ("null", "~") else REDACTED), text))

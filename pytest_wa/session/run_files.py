@@ -38,6 +38,7 @@ class SharedRun:
         self.writer = RunWriter(directory)
         self.by_nodeid: dict[str, JobEntry] = {}
         self.notes: list[str] = []
+        self.planned_db: str | None = None
         self._crashed: dict[str, str] = {}
         self._earlier_attempts: dict[tuple[str, int], int] = {}  # --wa-resume: per job
 
@@ -105,6 +106,7 @@ class SharedRun:
             entry = self.writer.entry(job["id"], job["label"], int(job["iteration"]))
             self.by_nodeid[job["nodeid"]] = entry
         settings = plan.get("run", {})
+        self.planned_db = settings.get("db")
         self.writer.info.update({k: settings.get(k) for k in ("run_name", "project",
                                                               "project_stage")})
         write_json(self.writer.meta / "run_info.json", self.writer.info)
@@ -201,7 +203,26 @@ class SharedRun:
         run_name = self.writer.info.get("run_name")
         status = self.writer.finish(run_name=run_name, settle=unfinished_status)
         self.notes.append(f"results in {self.directory} (run {status.name})")
+        self._store()
         return status
+
+    def _store(self) -> None:
+        """The whole run into the results database: the workers stored their jobs as
+        they ended; the run's own rows and final state are the controller's."""
+        spec = self.config.getoption("wa_db", None) or self.planned_db
+        if not spec:
+            return
+        from ..output.reader import RunOutput
+        from ..store import StoreError, open_store
+        from ..store.transfer import upload
+
+        try:
+            with open_store(spec, self.config.invocation_params.dir) as store:
+                upload(store, RunOutput(self.directory))
+                self.notes.append(f"run stored in {store.where}")
+        except StoreError as error:
+            self.notes.append(f"results database failed: {error} (python -m pytest_wa db "
+                              f"upload {self.directory} stores the run later)")
 
 
     def _merge_worker_results(self) -> None:
