@@ -152,3 +152,31 @@ def test_a_pool_and_two_sessions_write_one_database(pytester: pytest.Pytester, u
     with results.connect(url) as db:
         assert [run["jobs"] for run in db.runs()] == [9, 9, 9]
         assert len(db.jobs()) == 27
+
+
+def test_wa3s_postgres_processor_by_name(pytester: pytest.Pytester, server: PostgresServer,
+                                         url: str) -> None:
+    """A WA3 agenda's ``postgres`` processor and its parameters; the password is masked
+    in config.json and the raw agenda copy, and appears nowhere else."""
+    dbname = url.rsplit("/", 1)[1]
+    wa3_agenda = AGENDA.replace("augmentations: [execution_time]", (
+        "augmentations: [execution_time, postgres]\n"
+        f"  postgres: {{host: 127.0.0.1, port: '{server.port}', dbname: {dbname}, "
+        f"username: wa, password: {PASSWORD}}}"))
+    pytester.makefile(".yaml", agenda=wa3_agenda)
+    result = session(pytester)
+    result.assert_outcomes(passed=3)
+    output = pytester.path / "wa_output"
+    assert stored(url) == on_disk(output)
+    config = json.loads((output / "__meta" / "config.json").read_text())
+    assert config["run_config"]["augmentations"]["postgres"]["password"] == "********"
+    everything = result.stdout.str() + result.stderr.str() + "".join(
+        p.read_text(errors="replace") for p in output.rglob("*") if p.is_file())
+    assert PASSWORD not in everything
+    down = wa3_agenda.replace(f"port: '{server.port}'", "port: '1'")
+    pytester.makefile(".yaml", agenda=down)
+    refused = session(pytester, "--wa-output", "down")
+    assert refused.ret != 0
+    refused.stderr.fnmatch_lines(["*results database (postgres processor, *agenda.yaml*"
+                                  "cannot use the results database postgresql://wa@127.0.0.1:1/*"])
+    assert PASSWORD not in refused.stdout.str() + refused.stderr.str()

@@ -204,27 +204,44 @@ class RunContext:
         with contextlib.suppress(ConfigError):
             self.notes.extend(resolve_device(self.config, self.device).notes)
 
-    def _open_database(self) -> Any:
-        """The results database (``--wa-db`` or the ``db`` setting), opened before the
-        output and the first job: one that cannot be used stops the run here."""
-        spec = self.config.getoption("wa_db", None) or self.settings.db
-        if not spec:
-            return None
+    def _database_specs(self) -> list[tuple[str, str]]:
+        """(where it was given, database) for ``--wa-db`` (or the ``db`` setting) and
+        WA3's ``postgres`` processor, if an agenda enables it."""
+        specs = []
+        given = self.config.getoption("wa_db", None)
+        if given or self.settings.db:
+            specs.append(("--wa-db" if given else "db setting", given or self.settings.db))
+        planned = self.processor_plan.get("postgres")
+        if planned is not None:
+            specs.append((f"postgres processor, {planned.location}",
+                          planned.cls(source_directory=planned.source,
+                                      **planned.values).conninfo()))
+        return specs
+
+    def _open_database(self) -> list[Any]:
+        """The results databases, opened before the output and the first job: one that
+        cannot be used stops the run here."""
         from ..store import StoreError, open_store
 
-        try:
-            return open_store(spec, self.config.invocation_params.dir)
-        except StoreError as error:
-            source = "--wa-db" if self.config.getoption("wa_db", None) else "db setting"
-            raise ConfigError(f"results database ({source}): {error}") from None
+        stores = []
+        for source, spec in self._database_specs():
+            try:
+                stores.append(open_store(spec, self.config.invocation_params.dir))
+            except StoreError as error:
+                for store in stores:
+                    store.close()
+                raise ConfigError(f"results database ({source}): {error}") from None
+        return stores
 
-    def _add_database(self, store: Any) -> None:
-        if store is None or self.output is None:
+    def _add_database(self, stores: list[Any]) -> None:
+        if not stores or self.output is None:
             return
         from ..store.live import DatabaseWriter
 
-        self.plugins.add(DatabaseWriter(store, self.output.directory,
-                                        self.output.owns_run_files), "pytest-wa-database")
+        for number, store in enumerate(stores):
+            self.plugins.add(DatabaseWriter(store, self.output.directory,
+                                            self.output.owns_run_files),
+                             f"pytest-wa-database-{number}")
 
     def _open_output(self) -> None:
         from .output_setup import open_run_output

@@ -71,7 +71,8 @@ def config_pod(settings: RunSettings, device: str, instruments: dict[str, dict[s
            "bail_on_init_failure": settings.bail_on_init_failure,
            "bail_on_job_failure": settings.bail_on_job_failure,
            "allow_phone_home": settings.allow_phone_home,
-           "device_config": written_device_config, "augmentations": instruments,
+           "device_config": written_device_config,
+           "augmentations": {name: masked(values) for name, values in instruments.items()},
            "resource_getters": {}}
     return _wa3_json({**POD, "settings": meta, "run_config": run})
 

@@ -1,4 +1,4 @@
-"""Output processors: WA3's ``csv``, ``sqlite``, ``status``, ``targz``, and their guard.
+"""Output processors: WA3's ``csv``, ``postgres``, ``sqlite``, ``status``, ``targz``, and their guard.
 
 A processor is a plugin whose methods are plain ``pytest_wa_*`` hook
 implementations: ``pytest_wa_job_output`` for each job once its results are
@@ -14,11 +14,12 @@ from .base import OutputProcessor
 def builtin_output_processors() -> list[type]:
     """The output processors pytest-wa ships (imported when a catalog is built)."""
     from .csvproc import Csv
+    from .postgres import Postgres
     from .sqliteproc import Sqlite
     from .status import Status
     from .targz import Targz
 
-    return [Csv, Sqlite, Status, Targz]
+    return [Csv, Postgres, Sqlite, Status, Targz]
 
 
 __all__ = ["OutputProcessor", "builtin_output_processors"]
