@@ -1,4 +1,4 @@
-"""Output processors: WA3's ``csv``, ``postgres``, ``sqlite``, ``status``, ``targz``, and their guard.
+"""Output processors: WA3's csv, postgres, sqlite, status and targz, and their guard.
 
 A processor is a plugin whose methods are plain ``pytest_wa_*`` hook
 implementations: ``pytest_wa_job_output`` for each job once its results are
