@@ -1,4 +1,5 @@
-"""Output processors: WA3's ``csv``, ``sqlite``, ``status``, ``targz``, and their guard.
+"""Output processors: WA3's ``cpustates``, ``csv``, ``sqlite``, ``status``, ``targz``,
+and their guard.
 
 A processor is a plugin whose methods are plain ``pytest_wa_*`` hook
 implementations: ``pytest_wa_job_output`` for each job once its results are
@@ -13,12 +14,13 @@ from .base import OutputProcessor
 
 def builtin_output_processors() -> list[type]:
     """The output processors pytest-wa ships (imported when a catalog is built)."""
+    from .cpustates import CpuStates
     from .csvproc import Csv
     from .sqliteproc import Sqlite
     from .status import Status
     from .targz import Targz
 
-    return [Csv, Sqlite, Status, Targz]
+    return [CpuStates, Csv, Sqlite, Status, Targz]
 
 
 __all__ = ["OutputProcessor", "builtin_output_processors"]
