@@ -1,5 +1,5 @@
 """Output processors: WA3's ``cpustates``, ``csv``, ``sqlite``, ``status``, ``targz``,
-and their guard.
+``uxperf``, and their guard.
 
 A processor is a plugin whose methods are plain ``pytest_wa_*`` hook
 implementations: ``pytest_wa_job_output`` for each job once its results are
@@ -19,8 +19,9 @@ def builtin_output_processors() -> list[type]:
     from .sqliteproc import Sqlite
     from .status import Status
     from .targz import Targz
+    from .uxperf import Uxperf
 
-    return [CpuStates, Csv, Sqlite, Status, Targz]
+    return [CpuStates, Csv, Sqlite, Status, Targz, Uxperf]
 
 
 __all__ = ["OutputProcessor", "builtin_output_processors"]
