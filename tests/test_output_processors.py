@@ -271,9 +271,11 @@ def test_a_failing_processor_loses_nothing(pytester: pytest.Pytester,
 def test_wa_list_and_show_output_processors(pytester: pytest.Pytester) -> None:
     pytester.makeconftest(FAILING)
     listed = pytester.runpytest("-p", "no:cacheprovider", "--wa-list", "output_processors")
-    listed.stdout.fnmatch_lines(["broken  Fails at every job and at the end.",
-                                 "csv     Writes results.csv, one row per metric*",
-                                 "status  Writes status.txt*", "targz   Archives the run*"])
+    listed.stdout.fnmatch_lines(["broken     Fails at every job and at the end.",
+                                 "cpustates  Per-CPU frequency and idle-state residency*",
+                                 "csv        Writes results.csv, one row per metric*",
+                                 "status     Writes status.txt*", "targz      Archives the run*",
+                                 "uxperf     Durations of the UI actions*"])
     shown = pytester.runpytest("-p", "no:cacheprovider", "--wa-show", "csv")
     shown.stdout.fnmatch_lines(["csv (output processor)", "*use_all_classifiers (boolean, "
                                 "default: False)", "*extra_columns (list of strings*"])
