@@ -136,7 +136,8 @@ class Results:
                 **job_filters: Any) -> list[dict[str, Any]]:
         """One row per metric of each job matching the filters (see the module doc)."""
         jobs = {job["_oid"]: job for job in self._jobs(**job_filters)}
-        found: list[dict[str, Any]] = []
+        order = {oid: index for index, oid in enumerate(jobs)}
+        found: list[tuple[int, dict[str, Any]]] = []
         oids = list(jobs)
         for start in range(0, len(oids), 400):
             chunk = oids[start:start + 400]
@@ -151,10 +152,11 @@ class Results:
                 merged = {**job["classifiers"], **labels.get(str(oid), {})}
                 if classifiers and not _matches(merged, classifiers):
                     continue
-                found.append({**job, "classifiers": merged, "metric": name,
-                              "value": value, "units": units,
-                              "lower_is_better": bool(lower)})
-        return found
+                found.append((order[str(job_oid)], {
+                    **job, "classifiers": merged, "metric": name, "value": value,
+                    "units": units, "lower_is_better": bool(lower)}))
+        found.sort(key=lambda pair: pair[0])  # stable: a job's metrics in stored order
+        return [row for _, row in found]
 
     def dataframe(self, **filters: Any) -> Any:
         """``metrics(**filters)`` as a pandas DataFrame, classifiers as columns."""

@@ -274,11 +274,15 @@ def test_wa_list_and_show_output_processors(pytester: pytest.Pytester) -> None:
     listed.stdout.fnmatch_lines(["broken     Fails at every job and at the end.",
                                  "cpustates  Per-CPU frequency and idle-state residency*",
                                  "csv        Writes results.csv, one row per metric*",
+                                 "postgres   Stores results in a PostgreSQL database*",
                                  "status     Writes status.txt*", "targz      Archives the run*",
                                  "uxperf     Durations of the UI actions*"])
     shown = pytester.runpytest("-p", "no:cacheprovider", "--wa-show", "csv")
     shown.stdout.fnmatch_lines(["csv (output processor)", "*use_all_classifiers (boolean, "
                                 "default: False)", "*extra_columns (list of strings*"])
+    shown = pytester.runpytest("-p", "no:cacheprovider", "--wa-show", "postgres")
+    shown.stdout.fnmatch_lines(["postgres (output processor)", "*username (string, default: "
+                                "'postgres')*", "*password (string*", "*dbname*"])
 
 
 def test_wa3_ci_agenda_runs_with_status(pytester: pytest.Pytester,

@@ -20,6 +20,7 @@ from ..model.parameters import resolve_parameters
 from ..model.results import Artifact, Metric, checked_number
 from ..model.runlog import RUN_LOGGER
 from .assembly import RunPlugins
+from .databases import add_database_writers, open_databases
 from .progress import Progress, finalize_workloads, unfinished_status
 from .role import RunRole
 from .settings import merged_settings
@@ -109,9 +110,10 @@ class RunContext:
             instruments, left_out = self._usable_instruments(target)
             self.hook.pytest_wa_run_check(run=self)
             if self.plan is not None and self.plan.jobs:  # the wa_target fixture alone: none
-                database = self._open_database()
+                stores = open_databases(self)
                 self._open_output()
-                self._add_database(database)
+                assert self.output is not None
+                add_database_writers(self.plugins, stores, self.output)
         except BaseException:
             self.plugins.remove_all()
             self._target = None
@@ -203,45 +205,6 @@ class RunContext:
         # A ConfigError: a conftest's own make_target supplied this device.
         with contextlib.suppress(ConfigError):
             self.notes.extend(resolve_device(self.config, self.device).notes)
-
-    def _database_specs(self) -> list[tuple[str, str]]:
-        """(where it was given, database) for ``--wa-db`` (or the ``db`` setting) and
-        WA3's ``postgres`` processor, if an agenda enables it."""
-        specs = []
-        given = self.config.getoption("wa_db", None)
-        if given or self.settings.db:
-            specs.append(("--wa-db" if given else "db setting", given or self.settings.db))
-        planned = self.processor_plan.get("postgres")
-        if planned is not None:
-            specs.append((f"postgres processor, {planned.location}",
-                          planned.cls(source_directory=planned.source,
-                                      **planned.values).conninfo()))
-        return specs
-
-    def _open_database(self) -> list[Any]:
-        """The results databases, opened before the output and the first job: one that
-        cannot be used stops the run here."""
-        from ..store import StoreError, open_store
-
-        stores = []
-        for source, spec in self._database_specs():
-            try:
-                stores.append(open_store(spec, self.config.invocation_params.dir))
-            except StoreError as error:
-                for store in stores:
-                    store.close()
-                raise ConfigError(f"results database ({source}): {error}") from None
-        return stores
-
-    def _add_database(self, stores: list[Any]) -> None:
-        if not stores or self.output is None:
-            return
-        from ..store.live import DatabaseWriter
-
-        for number, store in enumerate(stores):
-            self.plugins.add(DatabaseWriter(store, self.output.directory,
-                                            self.output.owns_run_files),
-                             f"pytest-wa-database-{number}")
 
     def _open_output(self) -> None:
         from .output_setup import open_run_output
