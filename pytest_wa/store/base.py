@@ -49,6 +49,12 @@ class Store:
     where: str
     #: False in a database whose schema WA3 created (see _delete_stale_artifacts).
     artifacts_deletable = True
+    #: Runs whose row this connection made or found (no need to check again).
+    _runs_seen: set[str]
+
+    def prefer_speed_to_server_durability(self) -> None:
+        """Commits that return before the server flushes them to its disk (a live run:
+        a server crash may lose its last moments, which the run directory still has)."""
 
     # --- what a dialect provides -------------------------------------------
 
@@ -73,6 +79,17 @@ class Store:
         marks = ", ".join([self.mark] * len(columns.split(", ")))
         conflict = " ON CONFLICT (oid) DO NOTHING" if ignore_existing else ""
         return f"INSERT INTO {table} ({columns}) VALUES ({marks}){conflict}"
+
+    def insert_many_sql(self, table: str, count: int) -> str:
+        """One INSERT of ``count`` rows, with the conflict handling of ``_insert_rows``."""
+        columns = COLUMNS[table]
+        row = "(" + ", ".join([self.mark] * len(columns.split(", "))) + ")"
+        sql = f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * count)}"
+        if table in UPDATED_IN_PLACE:
+            updates = ", ".join(f"{c} = excluded.{c}" for c in columns.split(", ")
+                                if c != "oid")
+            return f"{sql} ON CONFLICT (oid) DO UPDATE SET {updates}"
+        return sql + (" ON CONFLICT (oid) DO NOTHING" if table == "Augmentations" else "")
 
     def upsert_sql(self, table: str) -> str:
         """INSERT that updates every column of the row already there (same oid)."""
@@ -142,18 +159,24 @@ class Store:
         self._delete_stale_artifacts(cursor, f"run_oid = {mark} AND job_oid IS NULL", [run],
                                      kept)
 
+    def _existing(self, cursor: Any, oids: Sequence[str]) -> list[str]:
+        cursor.execute(f"SELECT oid FROM Jobs WHERE oid IN {self._in(oids)}", list(oids))
+        return [str(row[0]) for row in cursor.fetchall()]
+
     def _write_jobs(self, cursor: Any, run: str, jobs: Sequence[JobRecord]) -> None:
         for start in range(0, len(jobs), CHUNK):
             chunk = jobs[start:start + CHUNK]
             oids = sorted({job_oid(run, job.id, job.iteration) for job in chunk})
             self.lock_jobs(cursor, oids)
+            existing = self._existing(cursor, oids)  # a new job has nothing to clear
             merged = Rows()
             for job in chunk:
                 rows = job_rows(job, run)
                 merged.blobs += rows.blobs
                 for table, found in rows.tables.items():
                     merged.tables.setdefault(table, []).extend(found)
-            self._clear_jobs(cursor, oids, artifact_oids(merged))
+            if existing:
+                self._clear_jobs(cursor, existing, artifact_oids(merged))
             self._insert_rows(cursor, merged)
 
     def _run_row(self, record: RunRecord) -> Row:
@@ -166,8 +189,11 @@ class Store:
     def write_jobs(self, record: RunRecord, jobs: Sequence[JobRecord]) -> None:
         """These jobs, in one transaction (the run's row is made if it is missing)."""
         with self.transaction() as cursor:
-            cursor.execute(self.insert_sql("Runs", ignore_existing=True), self._run_row(record))
+            if record.uuid not in self._runs_seen:
+                cursor.execute(self.insert_sql("Runs", ignore_existing=True),
+                               self._run_row(record))
             self._write_jobs(cursor, run_oid(record.uuid), jobs)
+        self._runs_seen.add(record.uuid)
 
     def write_run(self, record: RunRecord, jobs: Sequence[JobRecord]) -> None:
         """The run's row and run-level rows replaced, and ``jobs``, in one transaction."""
@@ -178,6 +204,7 @@ class Store:
             self._delete_run_level(cursor, run, artifact_oids(rows))
             self._insert_rows(cursor, rows)
             self._write_jobs(cursor, run, jobs)
+        self._runs_seen.add(record.uuid)
 
     def update_state(self, run_uuid: str, state: dict[str, Any]) -> None:
         """The run's state (its jobs' statuses, which WA3's reader lists) while jobs go on."""

@@ -60,6 +60,10 @@ class DatabaseWriter:
 
     def __init__(self, store: Store, directory: Path, owns_run: bool) -> None:
         self.store = store
+        # each job is committed without waiting for the server's disk: a few ms a job
+        # saved; a crash of the server itself may lose its last moments, which the run
+        # directory has (db upload stores them again); a crash of this run loses nothing
+        store.prefer_speed_to_server_durability()
         self.directory = directory
         self.owns_run = owns_run
         self.failed: str | None = None

@@ -31,6 +31,7 @@ class SqliteStore(Store):
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._runs_seen: set[str] = set()
         self.where = str(path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
