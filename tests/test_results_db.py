@@ -224,3 +224,54 @@ def test_docs_query_example(pytester: pytest.Pytester) -> None:
                           capture_output=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout == shown
+
+
+#: ``db upload`` killed (SIGKILL) inside its transaction, once the run's own rows are in
+#: and before its jobs are: what the database then holds is checked.
+KILLED_UPLOAD = """
+import os, signal, sys
+from pytest_wa.store import base
+calls = []
+
+def patch(cls):
+    original = cls._insert_rows
+    def insert_rows(self, cursor, rows):
+        calls.append(rows)
+        if len(calls) == 2:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return original(self, cursor, rows)
+    cls._insert_rows = insert_rows
+
+patch(base.Store)
+if sys.argv[1].startswith("postgresql://"):
+    from pytest_wa.store import postgres
+    patch(postgres.PostgresStore)
+from pytest_wa.store.cli import main
+main(["--db", sys.argv[1], "upload", sys.argv[2]])
+"""
+
+
+def check_killed_upload(pytester: pytest.Pytester, database: str) -> None:
+    """An earlier run stays whole, the killed upload leaves nothing of its run, and
+    uploading again stores it whole."""
+    pytester.makefile(".yaml", agenda=AGENDA)
+    session(pytester, "--wa-output", "earlier").assert_outcomes(passed=3)
+    session(pytester).assert_outcomes(passed=3)
+    assert cli("--db", database, "upload", "earlier", cwd=pytester.path).returncode == 0
+    killed = subprocess.run([sys.executable, "-c", KILLED_UPLOAD, database, "wa_output"],
+                            cwd=pytester.path, capture_output=True, text=True, timeout=120)
+    assert killed.returncode == -9, killed.stderr
+    earlier = on_disk(pytester.path / "earlier")
+    with results.connect(database) as db:
+        assert [run["uuid"] for run in db.runs()] == [earlier[0][0]]
+        assert sorted((r["run_uuid"], r["job_id"], r["iteration"], r["metric"], r["value"])
+                      for r in db.metrics()) == earlier
+    assert cli("--db", database, "upload", "wa_output", cwd=pytester.path).returncode == 0
+    with results.connect(database) as db:
+        assert sorted((r["run_uuid"], r["job_id"], r["iteration"], r["metric"], r["value"])
+                      for r in db.metrics()) == sorted(earlier + on_disk(
+                          pytester.path / "wa_output"))
+
+
+def test_sigkill_during_an_upload_leaves_none_of_its_run(pytester: pytest.Pytester) -> None:
+    check_killed_upload(pytester, str(pytester.path / "kept.sqlite"))

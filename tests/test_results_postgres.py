@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_results_db import AGENDA, LAB, cli, on_disk, session
+from test_results_db import AGENDA, LAB, check_killed_upload, cli, on_disk, session
 from test_wa3_compat import wa3_python
 
 from pytest_wa import results
@@ -180,3 +180,8 @@ def test_wa3s_postgres_processor_by_name(pytester: pytest.Pytester, server: Post
     refused.stderr.fnmatch_lines(["*results database (postgres processor, *agenda.yaml*"
                                   "cannot use the results database postgresql://wa@127.0.0.1:1/*"])
     assert PASSWORD not in refused.stdout.str() + refused.stderr.str()
+
+
+def test_sigkill_during_an_upload_leaves_none_of_its_run(pytester: pytest.Pytester, url: str
+                                                         ) -> None:
+    check_killed_upload(pytester, url)
