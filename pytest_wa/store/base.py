@@ -63,8 +63,9 @@ class Store:
         raise NotImplementedError
         yield
 
-    def lock_jobs(self, cursor: Any, oids: Sequence[str]) -> None:
-        """Serialise writers of the same jobs until the transaction ends."""
+    def lock_run(self, cursor: Any, run: str) -> None:
+        """Serialise writers of the same run until the transaction ends (one lock, not
+        one a job: a run of 10,000 jobs would exhaust PostgreSQL's lock table)."""
 
     def insert_blobs(self, cursor: Any, blobs: list[tuple[str, bytes]]) -> None:
         raise NotImplementedError
@@ -164,10 +165,10 @@ class Store:
         return [str(row[0]) for row in cursor.fetchall()]
 
     def _write_jobs(self, cursor: Any, run: str, jobs: Sequence[JobRecord]) -> None:
+        self.lock_run(cursor, run)
         for start in range(0, len(jobs), CHUNK):
             chunk = jobs[start:start + CHUNK]
             oids = sorted({job_oid(run, job.id, job.iteration) for job in chunk})
-            self.lock_jobs(cursor, oids)
             existing = self._existing(cursor, oids)  # a new job has nothing to clear
             merged = Rows()
             for job in chunk:

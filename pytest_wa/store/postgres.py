@@ -111,10 +111,8 @@ class PostgresStore(Store):
         self.connection.execute("SET synchronous_commit = off")
         self.connection.commit()
 
-    def lock_jobs(self, cursor: Any, oids: Any) -> None:
-        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(x)) "
-                       "FROM (SELECT unnest(%s::text[]) AS x ORDER BY 1) AS ordered",
-                       (list(oids),))
+    def lock_run(self, cursor: Any, run: str) -> None:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (run,))
 
     def _insert_rows(self, cursor: Any, rows: Rows) -> None:
         """Every row in one statement (a data-modifying WITH per table): one round trip
