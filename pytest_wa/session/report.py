@@ -6,13 +6,12 @@ works the same on an xdist controller as in a single process.
 
 from __future__ import annotations
 
-import statistics
-from collections import defaultdict
 from typing import Any
 
 import pytest
 
 from ..model.status import SUMMARY_ORDER, TERMINAL, JobStatus
+from ..stats import Summary, summarize
 from .state import JobRecord, existing_run, get_tally, session_notes
 
 MAX_TABLE_ROWS = 60
@@ -95,29 +94,51 @@ class StatusReporter:
                                     + ", ".join(parts), bold=True)
 
 
-def metrics_table(records: Any) -> list[str]:
-    """One row per (job, metric): count, mean, min, max and stdev over iterations."""
-    values: dict[tuple[str, str], list[float]] = defaultdict(list)
-    units: dict[tuple[str, str], str] = {}
+def metric_series(records: Any) -> dict[tuple[str, str], tuple[list[float], str]]:
+    """Each (job, metric)'s values over the iterations that reported it, and its units."""
+    values: dict[tuple[str, str], tuple[list[float], str]] = {}
     for record in records:
         for name, value, unit in record.metrics:
             if isinstance(value, float):
-                values[(record.job, name)].append(value)
-                units[(record.job, name)] = unit
-    if not values:
+                values.setdefault((record.job, name), ([], unit))[0].append(value)
+    return values
+
+
+def _row(job: str, name: str, summary: Summary, units: str) -> tuple[str, ...]:
+    margin = "" if summary.margin is None else f"{summary.margin:.3g}"
+    cv = "" if summary.cv is None else f"{100 * summary.cv:.2g}%"
+    return (job, name, str(summary.n), f"{summary.mean:.6g}", margin, cv,
+            f"{summary.minimum:.6g}", f"{summary.maximum:.6g}", f"{summary.stdev:.3g}", units)
+
+
+def metrics_table(records: Any) -> list[str]:
+    """One row per (job, metric) over its iterations: n, mean, the half-width of its
+    95 % confidence interval, CV, min, max, stdev (docs/statistics.md); then a line
+    for each metric whose numbers should not be trusted as they are."""
+    series = metric_series(records)
+    if not series:
         return []
-    header = ("job", "metric", "n", "mean", "min", "max", "stdev", "units")
-    rows = [header]
-    for (job, name), series in list(values.items())[:MAX_TABLE_ROWS]:
-        stdev = statistics.stdev(series) if len(series) > 1 else 0.0
-        rows.append((job, name, str(len(series)), f"{statistics.fmean(series):.6g}",
-                     f"{min(series):.6g}", f"{max(series):.6g}", f"{stdev:.3g}",
-                     units[(job, name)]))
+    header = ("job", "metric", "n", "mean", "±95%", "cv", "min", "max", "stdev", "units")
+    rows: list[tuple[str, ...]] = [header]
+    unstable: list[str] = []
+    for index, ((job, name), (values, units)) in enumerate(series.items()):
+        summary = summarize(values)
+        if index < MAX_TABLE_ROWS:
+            rows.append(_row(job, name, summary, units))
+        if summary.problems():
+            unstable.append(f"unstable: {job} {name}: {'; '.join(summary.problems())}")
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(w) if i < 2 or i == 7 else cell.rjust(w)
+    lines = ["  ".join(cell.ljust(w) if i < 2 or i == 9 else cell.rjust(w)
                        for i, (cell, w) in enumerate(zip(row, widths, strict=True))).rstrip()
              for row in rows]
-    if len(values) > MAX_TABLE_ROWS:
-        lines.append(f"... {len(values) - MAX_TABLE_ROWS} more rows (every value is in the "
+    if len(series) > MAX_TABLE_ROWS:
+        lines.append(f"... {len(series) - MAX_TABLE_ROWS} more rows (every value is in the "
                      "junit-xml user properties)")
+    if unstable:
+        lines += unstable + [UNSTABLE_ADVICE]
     return lines
+
+
+UNSTABLE_ADVICE = ("(to steady them: more iterations, a fixed CPU frequency (runtime "
+                   "parameter governor: performance), or a delay between jobs "
+                   "(the delay instrument); docs/statistics.md)")
