@@ -626,7 +626,7 @@ def test_run_level_metrics_artifacts_and_events(pytester: pytest.Pytester) -> No
         ("jobs_seen", 2, "jobs")]
     assert [(a["name"], a["path"], a["kind"]) for a in pod["artifacts"]] == [
         ("runlog", "run.log", "log"), ("run_result_csv", "results.csv", "export"),
-        ("summary", "summary.txt", "export")]
+        ("summary", "summary.txt", "export"), ("statistics", "statistics.csv", "export")]
     assert [e["message"] for e in pod["events"]] == [f"started on {socket.gethostname()}"]
     assert (run / "results.csv").read_text().splitlines()[-1] == ",runlevel,,jobs_seen,2,jobs"
     assert f"Events:\n\tstarted on {socket.gethostname()}\n" in (run / "status.txt").read_text()

@@ -266,7 +266,8 @@ def test_metrics_artifacts_and_run_level_results(pytester: pytest.Pytester,
          "classifiers": {"origin": "files", "n": 1}, "is_dir": True}]
     assert view["metrics"] == [{"name": "total", "value": 99.5, "units": "points",
                                 "lower_is_better": False, "classifiers": {"scope": "run"}}]
-    assert [a["name"] for a in view["artifacts"]] == ["runlog", "run_result_csv", "summary"]
+    assert [a["name"] for a in view["artifacts"]] == ["runlog", "run_result_csv", "summary",
+                                                      "statistics"]
     assert view["artifacts"][2]["description"] == "A run-level file"
     assert view["events"] == ["run-level note"]
 

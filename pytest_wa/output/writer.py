@@ -320,6 +320,7 @@ class RunWriter:
                          duration=(ended - self.started).total_seconds())
         write_json(self.meta / "run_info.json", self.info)
         self.write_state()
+        self._add_statistics()
         self.write_result()
         for metric in self.result.metrics if "results.csv" not in self.replaced else ():
             append_record(self.directory / "results.csv",
@@ -328,6 +329,17 @@ class RunWriter:
             write_atomic(self.directory / "status.txt",
                          status_text(run_name, self.status, self.result.events, self.order))
         return self.status
+
+
+    def _add_statistics(self) -> None:
+        """statistics.csv from the jobs' files, as the run's ``statistics`` artifact."""
+        from .statistics import FILE, write_statistics
+
+        write_statistics(self.directory)
+        if not any(artifact.name == "statistics" for artifact in self.result.artifacts):
+            self.result.artifacts.append(Artifact(
+                "statistics", FILE, "export",
+                "Each metric's statistics over its iterations (docs/statistics.md)."))
 
 
 def overall_status(statuses: Iterable[JobStatus]) -> JobStatus:
