@@ -15,6 +15,8 @@ from ..stats import Summary, summarize
 from .state import JobRecord, existing_run, get_tally, session_notes
 
 MAX_TABLE_ROWS = 60
+#: The statuses whose metrics count in statistics.
+COUNTED = (JobStatus.OK.name, JobStatus.NONCRITICAL.name)
 
 
 def _properties(report: pytest.TestReport) -> dict[str, Any]:
@@ -74,6 +76,18 @@ class StatusReporter:
         get_tally(self.config).records[report.nodeid] = JobRecord(
             job, status.name, _metrics(report.user_properties))
 
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        """Every metric's statistics as junit-xml properties of the test suite (before
+        junitxml writes its file), so CI keeps them beside the results."""
+        xml = junit_xml(self.config)
+        if xml is None:
+            return
+        for (job, name), (values, units) in metric_series(
+                get_tally(self.config).records.values()).items():
+            xml.add_global_property(f"wa_stats:{job}:{name}",
+                                    statistics_text(summarize(values), units))
+
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         tally = get_tally(self.config)
         run = existing_run(self.config)
@@ -95,13 +109,36 @@ class StatusReporter:
 
 
 def metric_series(records: Any) -> dict[tuple[str, str], tuple[list[float], str]]:
-    """Each (job, metric)'s values over the iterations that reported it, and its units."""
+    """Each (job, metric)'s values over the iterations that ended OK (or NONCRITICAL)
+    and reported it, and its units: a failed iteration's numbers are not trusted."""
     values: dict[tuple[str, str], tuple[list[float], str]] = {}
     for record in records:
+        if record.status not in COUNTED:
+            continue
         for name, value, unit in record.metrics:
             if isinstance(value, float):
                 values.setdefault((record.job, name), ([], unit))[0].append(value)
     return values
+
+
+def junit_xml(config: pytest.Config) -> Any:
+    """junitxml's writer when --junit-xml is given (pytest's own stash key)."""
+    from _pytest.junitxml import xml_key
+
+    return config.stash.get(xml_key, None)
+
+
+def statistics_text(summary: Summary, units: str) -> str:
+    """One metric's statistics as one property value."""
+    low, high = summary.ci or (None, None)
+    parts = [f"n={summary.n}", f"mean={summary.mean:.6g}", f"median={summary.median:.6g}",
+             f"stdev={summary.stdev:.3g}",
+             f"cv={'' if summary.cv is None else f'{100 * summary.cv:.2f}%'}",
+             f"ci95={'' if low is None else f'[{low:.6g}, {high:.6g}]'}",
+             f"min={summary.minimum:.6g}", f"max={summary.maximum:.6g}", f"units={units}",
+             f"outliers={','.join(str(i + 1) for i in summary.outliers)}"]
+    problems = summary.problems()
+    return " ".join(parts) + (f" unstable={'; '.join(problems)}" if problems else "")
 
 
 def _row(job: str, name: str, summary: Summary, units: str) -> tuple[str, ...]:
