@@ -90,6 +90,13 @@ def pytest_configure(config: pytest.Config) -> None:
     configure_pool(config)
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    from .session.progress_line import start_live_progress
+
+    start_live_progress(session.config)
+
+
 def pytest_cmdline_main(config: pytest.Config) -> int | None:
     if config.getoption("wa_list") or config.getoption("wa_show"):
         from .session.listing import show_catalog

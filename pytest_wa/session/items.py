@@ -173,7 +173,8 @@ class JobItem(pytest.Item):
         kept += [("wa_status", status.name), ("wa_job_id", spec.id), ("wa_label", spec.label),
                  ("wa_iteration", self.job.iteration), ("wa_workload", spec.workload_name),
                  ("wa_retries", self.attempt),
-                 ("wa_output_id", get_run(self.config).output_id(spec))]
+                 ("wa_output_id", get_run(self.config).output_id(spec)),
+                 ("wa_device", get_run(self.config).device)]
         kept += [(f"classifier:{k}", v) for k, v in spec.classifiers.items()]
         for metric in context.metrics if context else ():
             units = f" {metric.units}" if metric.units else ""

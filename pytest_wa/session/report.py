@@ -6,6 +6,7 @@ works the same on an xdist controller as in a single process.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import Any
 
 import pytest
@@ -73,8 +74,12 @@ class StatusReporter:
             return
         properties = _properties(report)
         job = f"{properties['wa_job_id']}-{properties['wa_label']}"
-        get_tally(self.config).records[report.nodeid] = JobRecord(
-            job, status.name, _metrics(report.user_properties))
+        records = get_tally(self.config).records
+        earlier = records.get(report.nodeid)
+        records[report.nodeid] = JobRecord(
+            job, status.name, _metrics(report.user_properties),
+            str(properties.get("wa_device", "")),
+            report.duration + (earlier.seconds if earlier else 0.0))
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
@@ -101,6 +106,7 @@ class StatusReporter:
             return
         for line in metrics_table(tally.records.values()):
             terminalreporter.write_line(line)
+        terminalreporter.write_line(device_times(tally.records.values()))
         counts = tally.counts()
         parts = [f"{counts[s.name]} {s.name}" for s in SUMMARY_ORDER if counts[s.name]]
         total = sum(counts.values())
@@ -119,6 +125,18 @@ def metric_series(records: Any) -> dict[tuple[str, str], tuple[list[float], str]
             if isinstance(value, float):
                 values.setdefault((record.job, name), ([], unit))[0].append(value)
     return values
+
+
+def device_times(records: Any) -> str:
+    """How long each device was busy with jobs, and with how many."""
+    seconds: dict[str, float] = defaultdict(float)
+    jobs: dict[str, int] = defaultdict(int)
+    for record in records:
+        seconds[record.device or "?"] += record.seconds
+        jobs[record.device or "?"] += 1
+    return "Time in jobs: " + ", ".join(
+        f"{device} {seconds[device]:.1f} s ({jobs[device]} job{'s' * (jobs[device] != 1)})"
+        for device in sorted(seconds))
 
 
 def junit_xml(config: pytest.Config) -> Any:

@@ -31,6 +31,9 @@ class JobRecord:
     job: str
     status: str
     metrics: list[tuple[str, float | str, str]] = field(default_factory=list)
+    device: str = ""
+    #: Seconds the job's test took (setup, call and teardown: the device was busy).
+    seconds: float = 0.0
 
 
 @dataclass
