@@ -1,13 +1,15 @@
 """``python -m pytest_wa``: pytest-wa's commands outside a pytest run.
 
-``db`` works with results databases (pytest_wa/store/cli.py).
+``db`` works with results databases (pytest_wa/store/cli.py); ``compare``
+compares two runs with regression verdicts (pytest_wa/compare/cli.py).
 """
 
 from __future__ import annotations
 
 import sys
 
-USAGE = "usage: python -m pytest_wa db {upload,list,export} ... (python -m pytest_wa db -h)"
+USAGE = ("usage: python -m pytest_wa db {upload,list,export} ... (python -m pytest_wa db -h)\n"
+         "       python -m pytest_wa compare A B ... (python -m pytest_wa compare -h)")
 
 
 def main(argv: list[str]) -> int:
@@ -18,6 +20,10 @@ def main(argv: list[str]) -> int:
         from .store.cli import main as database
 
         return database(argv[1:])
+    if argv[0] == "compare":
+        from .compare.cli import main as compare
+
+        return compare(argv[1:])
     print(f"unknown command {argv[0]!r}\n{USAGE}", file=sys.stderr)
     return 2
 
