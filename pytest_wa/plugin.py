@@ -75,6 +75,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "parameters, and exit")
     parser.addini("wa_config", "pytest-wa device config files (relative to the ini file)",
                   type="linelist", default=[])
+    parser.addini("wa_progress_every", "pytest-wa: seconds between progress lines of a "
+                  "running job when the output is not a terminal (default 30; the first "
+                  "after a third of it)", default="30")
     parser.addini("wa_output", "pytest-wa run output directory (default: wa_output)",
                   default="")
 

@@ -4,8 +4,8 @@ A benchmark job can run for minutes with nothing on the screen. On a
 terminal, the line pytest is writing gets a status after its dots
 (``[wk1-dhrystone#2 run 12 s, expected ~15 s]``), rewritten every second and
 erased before pytest writes the job's outcome. In a CI log (not a terminal)
-nothing is rewritten: a job that runs longer than ``QUIET_S`` gets a plain
-line then and every ``HEARTBEAT_S``. The expected time is the mean of the
+nothing is rewritten: a job that runs longer than a third of
+``wa_progress_every`` (30 s) gets a plain line then, and again every 30 s. The expected time is the mean of the
 spec's earlier iterations in this session. Under ``-q`` nothing extra is
 shown. (The time per device at the end is the summary's: session/report.py.)
 """
@@ -22,13 +22,16 @@ from typing import Any
 import pytest
 
 TICK_S = 1.0
-QUIET_S = 10.0
+#: Seconds between progress lines in a CI log (the ini option wa_progress_every).
 HEARTBEAT_S = 30.0
 
 
 class LiveProgress:
-    def __init__(self, terminal: Any, capture: Any = None) -> None:
+    def __init__(self, terminal: Any, capture: Any = None,
+                 heartbeat: float = HEARTBEAT_S) -> None:
         self.terminal = terminal
+        self.heartbeat = heartbeat
+        self.tick = min(TICK_S, heartbeat / 3)
         #: pytest's capture manager: fd 1 is captured while a job runs, so each write
         #: suspends it for that moment (as pytest's own live logging does)
         self.capture = capture
@@ -99,15 +102,15 @@ class LiveProgress:
 
     def _tick(self) -> None:
         last_line = float("-inf")
-        while not self._stop.wait(TICK_S):
+        while not self._stop.wait(self.tick):
             with self._lock:
                 now = time.monotonic()
                 if self.interactive:
                     self._erase()
                     self._shown = " " + self.status(now)
                     self._write(self._shown)
-                elif self._job and now - self._job[2] >= QUIET_S \
-                        and now - last_line >= HEARTBEAT_S:
+                elif self._job and now - self._job[2] >= self.heartbeat / 3 \
+                        and now - last_line >= self.heartbeat:
                     last_line = now
                     self._write(f"pytest-wa: {self.status(now)}", line=True)
 
@@ -129,9 +132,15 @@ class LiveProgress:
 
 def start_live_progress(config: pytest.Config) -> None:
     """Show live progress in this process if it runs jobs in front of a reader: not
-    under -q, not in a pool worker (xdist hides its output)."""
+    under -q, not in a pool worker (xdist hides its output; pool/ registers it)."""
     terminal = config.pluginmanager.getplugin("terminalreporter")
-    if terminal is None or config.get_verbosity() < 0 or hasattr(config, "workerinput"):
+    if terminal is None or config.get_verbosity() < 0 \
+            or config.pluginmanager.has_plugin("pytest-wa-pool-worker"):
         return
     capture = config.pluginmanager.getplugin("capturemanager")
-    config.pluginmanager.register(LiveProgress(terminal, capture), "pytest-wa-live-progress")
+    try:
+        every = float(config.getini("wa_progress_every"))
+    except ValueError:
+        raise pytest.UsageError("wa_progress_every: a number of seconds, e.g. 30") from None
+    config.pluginmanager.register(LiveProgress(terminal, capture, max(every, 0.1)),
+                                  "pytest-wa-live-progress")
