@@ -5,8 +5,9 @@ terminal, the line pytest is writing gets a status after its dots
 (``[wk1-dhrystone#2 run 12 s, expected ~15 s]``), rewritten every second and
 erased before pytest writes the job's outcome. In a CI log (not a terminal)
 nothing is rewritten: a job that runs longer than a third of
-``wa_progress_every`` (30 s) gets a plain line then, and again every 30 s. The expected time is the mean of the
-spec's earlier iterations in this session. Under ``-q`` nothing extra is
+``wa_progress_every`` (30 s) gets a plain line then, and again every 30 s.
+The expected time is the mean of the spec's earlier iterations in this
+session. Under ``-q`` nothing extra is
 shown. (The time per device at the end is the summary's: session/report.py.)
 """
 
