@@ -109,7 +109,8 @@ def test_a_pool_and_two_sessions_at_once_store_every_job_once(pytester: pytest.P
     devices = {json.loads(m)["device"] for (m,) in query(
         db, "SELECT j.metadata FROM Jobs j JOIN Runs r ON j.run_oid = r.oid "
             "WHERE r.basepath LIKE '%pool'")}
-    assert len(devices) >= 2 and devices <= {"a", "b", "c", "d"}  # xdist deals the jobs
+    # which devices got jobs is xdist's business (a slow worker may get none)
+    assert devices and devices <= {"a", "b", "c", "d"}
     assert query(db, "SELECT DISTINCT status FROM Runs") == [("OK(7)",)]
 
 
