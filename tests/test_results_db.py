@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_output_sqlite import query, session
 
 from pytest_wa import RunOutput, results
 
@@ -29,18 +30,6 @@ workloads:
     params: {command: "echo n=4 m=6", metrics: {n: 'n=(\\d+)', m: 'm=(\\d+)'}}
 """
 LAB = "devices:\n" + "".join(f"  {name}: {{kind: local}}\n" for name in "abcd")
-
-
-def session(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    return pytester.runpytest_subprocess("-p", "no:cacheprovider", "agenda.yaml", *args)
-
-
-def query(path: Path, sql: str, *args: object) -> list[tuple]:
-    conn = sqlite3.connect(path)
-    try:
-        return conn.execute(sql, args).fetchall()
-    finally:
-        conn.close()
 
 
 def stored(path: Path) -> list[tuple]:
@@ -85,13 +74,15 @@ def test_the_db_setting_and_a_second_session_add_a_run(pytester: pytest.Pytester
                                 + on_disk(pytester.path / "second"))
 
 
-def test_a_pool_and_two_sessions_at_once_store_every_job_once(pytester: pytest.Pytester
-                                                               ) -> None:
-    """Four writers: a pool of four devices, and two more sessions started beside it."""
-    pytester.makefile(".yaml", agenda=AGENDA.replace("iterations: 2", "iterations: 12"),
-                      lab=LAB)
+def pool_and_two_sessions(pytester: pytest.Pytester, database: str, iterations: int
+                          ) -> tuple[list[tuple], list[str]]:
+    """A pool of four devices and two more sessions, all at once, into ``database``: what
+    their run directories hold (as ``on_disk``) once all three succeeded, and what they
+    printed."""
+    pytester.makefile(".yaml", agenda=AGENDA.replace("iterations: 2",
+                                                     f"iterations: {iterations}"), lab=LAB)
     common = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "agenda.yaml",
-              "--wa-db", "shared.sqlite", "-q"]
+              "--wa-db", database, "-q"]
     runs = [subprocess.Popen([*common, "-n", "4", "--wa-config=lab.yaml",
                               "--wa-device=a,b,c,d", "--wa-output=pool"], cwd=pytester.path,
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)]
@@ -100,9 +91,15 @@ def test_a_pool_and_two_sessions_at_once_store_every_job_once(pytester: pytest.P
              for n in (1, 2)]
     outputs = [run.communicate(timeout=300)[0].decode() for run in runs]
     assert [run.returncode for run in runs] == [0, 0, 0], outputs
+    return sorted(sum((on_disk(pytester.path / name)
+                       for name in ("pool", "single1", "single2")), [])), outputs
+
+
+def test_a_pool_and_two_sessions_at_once_store_every_job_once(pytester: pytest.Pytester
+                                                               ) -> None:
+    """Four writers: a pool of four devices, and two more sessions started beside it."""
+    expected, _ = pool_and_two_sessions(pytester, "shared.sqlite", iterations=12)
     db = pytester.path / "shared.sqlite"
-    expected = sorted(sum((on_disk(pytester.path / name)
-                           for name in ("pool", "single1", "single2")), []))
     assert len(expected) == 3 * 13 * 3  # n, m and execution_time
     assert stored(db) == expected
     assert query(db, "SELECT count(*), count(DISTINCT oid) FROM Jobs") == [(39, 39)]

@@ -8,12 +8,18 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_results_db import AGENDA, LAB, check_killed_upload, cli, on_disk, session
+from test_results_db import (
+    AGENDA,
+    check_killed_upload,
+    cli,
+    on_disk,
+    pool_and_two_sessions,
+    session,
+)
 from test_wa3_compat import wa3_python
 
 from pytest_wa import results
@@ -133,21 +139,8 @@ def test_the_server_lost_mid_run_loses_nothing_on_disk(pytester: pytest.Pytester
 
 def test_a_pool_and_two_sessions_write_one_database(pytester: pytest.Pytester, url: str
                                                     ) -> None:
-    pytester.makefile(".yaml", agenda=AGENDA.replace("iterations: 2", "iterations: 8"),
-                      lab=LAB)
-    common = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "agenda.yaml",
-              "--wa-db", url, "-q"]
-    runs = [subprocess.Popen([*common, "-n", "4", "--wa-config=lab.yaml",
-                              "--wa-device=a,b,c,d", "--wa-output=pool"], cwd=pytester.path,
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)]
-    runs += [subprocess.Popen([*common, f"--wa-output=single{n}"], cwd=pytester.path,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-             for n in (1, 2)]
-    outputs = [run.communicate(timeout=300)[0].decode() for run in runs]
-    assert [run.returncode for run in runs] == [0, 0, 0], outputs
+    expected, outputs = pool_and_two_sessions(pytester, url, iterations=8)
     assert not any(PASSWORD in text for text in outputs)
-    expected = sorted(sum((on_disk(pytester.path / name)
-                           for name in ("pool", "single1", "single2")), []))
     assert stored(url) == expected
     with results.connect(url) as db:
         assert [run["jobs"] for run in db.runs()] == [9, 9, 9]
