@@ -87,16 +87,12 @@ class Store:
         row = "(" + ", ".join([self.mark] * len(columns.split(", "))) + ")"
         sql = f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * count)}"
         if table in UPDATED_IN_PLACE:
-            updates = ", ".join(f"{c} = excluded.{c}" for c in columns.split(", ")
-                                if c != "oid")
-            return f"{sql} ON CONFLICT (oid) DO UPDATE SET {updates}"
+            return sql + _update_on_conflict(table)
         return sql + (" ON CONFLICT (oid) DO NOTHING" if table == "Augmentations" else "")
 
     def upsert_sql(self, table: str) -> str:
         """INSERT that updates every column of the row already there (same oid)."""
-        updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS[table].split(", ")
-                            if c != "oid")
-        return f"{self.insert_sql(table)} ON CONFLICT (oid) DO UPDATE SET {updates}"
+        return self.insert_sql(table) + _update_on_conflict(table)
 
     def _insert_rows(self, cursor: Any, rows: Rows) -> None:
         self.insert_blobs(cursor, rows.blobs)
@@ -227,6 +223,13 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _update_on_conflict(table: str) -> str:
+    """The clause that makes an INSERT update every column of the row with its oid."""
+    updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS[table].split(", ")
+                        if c != "oid")
+    return f" ON CONFLICT (oid) DO UPDATE SET {updates}"
 
 
 def artifact_oids(rows: Rows) -> list[str]:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..model.results import Artifact, Metric
+from ..model.results import Artifact, Event, Metric
 from .records import JobRecord, RunRecord, database_status
 
 #: The namespace of pytest-wa's derived oids (a fixed, arbitrary uuid).
@@ -90,6 +90,12 @@ def _classifiers(rows: Rows, owner: str, oid: str, classifiers: dict[str, Any]) 
         rows.add("Classifiers", tuple(row))
 
 
+def _events(rows: Rows, run: str, job: str | None, events: list[Event]) -> None:
+    for event in events:
+        rows.add("Events", (new_oid(), run, job, naive_utc(event.timestamp), event.message,
+                            1, 1))
+
+
 def _metrics(rows: Rows, run: str, job: str | None, metrics: list[Metric]) -> None:
     for metric in metrics:
         oid = new_oid()
@@ -143,9 +149,7 @@ def job_rows(record: JobRecord, run: str) -> Rows:
                       record.id, record.iteration, record.workload_name,
                       dumps(with_paths(record.metadata, record.artifacts)), 1, 1))
     _classifiers(rows, "job", oid, record.classifiers)
-    for event in record.events:
-        rows.add("Events", (new_oid(), run, oid, naive_utc(event.timestamp), event.message,
-                            1, 1))
+    _events(rows, run, oid, record.events)
     _metrics(rows, run, oid, record.metrics)
     _artifacts(rows, run, oid, record.directory, record.artifacts)
     _parameters(rows, run, oid, "workload", record.workload_parameters)
@@ -202,9 +206,7 @@ def run_level_rows(record: RunRecord, dialect: Dialect) -> Rows:
         _parameters(rows, run, None, "augmentation", values or {},
                     augmentation=augmentation_oid(run, name))
     _classifiers(rows, "run", run, record.classifiers)
-    for event in record.events:
-        rows.add("Events", (new_oid(), run, None, naive_utc(event.timestamp), event.message,
-                            1, 1))
+    _events(rows, run, None, record.events)
     _metrics(rows, run, None, record.metrics)
     _artifacts(rows, run, None, record.directory, record.artifacts)
     return rows
