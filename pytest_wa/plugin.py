@@ -62,6 +62,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="also store the run in a results database: an SQLite file (path "
                          "or sqlite:///path) or postgresql://user@host/dbname (overrides "
                          "the agendas' db setting; docs/results.md)")
+    group.addoption("--wa-baseline", dest="wa_baseline", default=None, metavar="RUN",
+                    help="compare every metric with the same job's in RUN (a run directory, "
+                         "or a run uuid in --wa-db or $PYTEST_WA_DB): a job that regressed "
+                         "fails its <job>[baseline] result (needs pytest-wa[stats]; "
+                         "docs/statistics.md)")
+    group.addoption("--wa-threshold", dest="wa_threshold", action="append", default=[],
+                    metavar="[NAME=]PCT",
+                    help="with --wa-baseline: the smallest change that counts, in %% of the "
+                         "baseline mean (default 5%%); NAME=PCT for one metric (over the "
+                         "agendas' thresholds); repeatable")
     group.addoption("--wa-resources", dest="wa_resources", action="append", default=[],
                     metavar="DIR",
                     help="directory of workload programs (DIR/<abi>/NAME or DIR/NAME), "
@@ -91,6 +101,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(StatusReporter(config), "pytest-wa-reporter")
     config.addinivalue_line("markers", "wa_job: a pytest-wa job iteration")
     configure_pool(config)
+    if config.getoption("wa_baseline", None) is not None:
+        from .session.baseline import start_baseline_check
+
+        start_baseline_check(config)
 
 
 @pytest.hookimpl(trylast=True)

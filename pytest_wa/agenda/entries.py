@@ -11,7 +11,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..model.errors import Location, Problem, close_matches
-from ..model.parameters import ParameterValueError, integer, shown, string, type_name
+from ..model.parameters import (
+    ParameterValueError,
+    integer,
+    percentage,
+    shown,
+    string,
+    type_name,
+)
 from .located import LocatedDict, LocatedList
 
 # WA3 JobSpec configuration points and their aliases.
@@ -26,6 +33,8 @@ SPEC_FIELDS: dict[str, tuple[str, ...]] = {
                       "augment", "result_processors"),
     "flash": (),
     "classifiers": (),
+    # pytest-wa's own: the smallest change of a metric that --wa-baseline counts
+    "thresholds": (),
 }
 MAPPING_FIELDS = ("workload_parameters", "runtime_parameters", "boot_parameters", "flash",
                   "classifiers")
@@ -135,6 +144,8 @@ def read_spec_fields(raw: dict, entry: Entry, problems: ProblemList, extra: tupl
 
 def _check_field(name: str, value: Any, where: Location, path: str, problems: ProblemList
                  ) -> Any:
+    if name == "thresholds":
+        return _thresholds(value, where, path, problems)
     if name in MAPPING_FIELDS:
         if value is None:
             return LocatedDict(where)
@@ -169,6 +180,24 @@ def _check_field(name: str, value: Any, where: Location, path: str, problems: Pr
         problems.add(where, path, "workload name must not be empty")
         return None
     return text
+
+
+def _thresholds(value: Any, where: Location, path: str, problems: ProblemList
+                ) -> dict[str, float] | None:
+    """``{metric name: percent}``: each bad value is reported at its own key."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        problems.add(where, path, f"must be a mapping of metric names to percentages "
+                                  f"(dmips: 3%), got {type_name(value)} {shown(value)}")
+        return None
+    found: dict[str, float] = {}
+    for metric, limit in value.items():
+        try:
+            found[string(metric)] = percentage(limit)
+        except ParameterValueError as exc:
+            problems.add(key_location(value, metric, where), f"{path}.{metric}", str(exc))
+    return found
 
 
 def _read_toggles(value: Any, entry: Entry, where: Location, path: str,

@@ -19,7 +19,13 @@ from .catalog import Catalog, PluginInfo, augmentation, augmentation_names
 from .config import PluginConfigs
 from .entries import Entry, ProblemList, key_location
 from .groups import SectionNode, leaf_chains
-from .merging import merge_located, merged_classifiers, merged_field, merged_toggles
+from .merging import (
+    merge_located,
+    merged_classifiers,
+    merged_field,
+    merged_mapping,
+    merged_toggles,
+)
 from .spec import JobSpec
 
 MAX_JOBS = 200_000
@@ -102,6 +108,7 @@ class _Expander:
             augmentations=merged_toggles(sources),
             location=workload.location,
             agenda=self.path,
+            thresholds=merged_mapping(sources, "thresholds"),
         )
 
     def _workload(self, name: str | None, workload: Entry) -> PluginInfo | None:

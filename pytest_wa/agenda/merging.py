@@ -63,6 +63,14 @@ def merged_classifiers(configs: list[Entry], sections: list[Entry], workload: En
     return classifiers
 
 
+def merged_mapping(sources: list[Entry], name: str) -> dict[str, Any]:
+    """A mapping setting key by key: a later (inner) entry's key wins, the others stay."""
+    merged: dict[str, Any] = {}
+    for source in sources:
+        merged.update(source.fields.get(name) or {})
+    return merged
+
+
 def merged_toggles(sources: list[Entry]) -> tuple[str, ...]:
     """The instruments left enabled once every source's toggles (and ``~~``) applied."""
     enabled: dict[str, bool] = {}

@@ -64,6 +64,9 @@ class JobSpec:
     augmentations: tuple[str, ...]
     location: Location
     agenda: str
+    #: Per metric name, the smallest change in % that a baseline comparison counts
+    #: (pytest-wa's own setting; not in WA3's JobSpec, so not in ``to_pod``).
+    thresholds: dict[str, float] = field(default_factory=dict)
 
     @property
     def section_id(self) -> str | None:

@@ -107,8 +107,10 @@ def from_database(db: str, uuid: str) -> RunMetrics:
     optional, and the store it opens sits beside this package's layer.
     """
     from .. import results
-    from ..store import StoreError
+    from ..store import StoreError, is_postgres, sqlite_path
 
+    if not is_postgres(db) and not sqlite_path(db, Path.cwd()).is_file():
+        raise CompareError(f"no results database {db} (looking up run {uuid})")
     try:
         with results.connect(db) as database:
             if not any(run["uuid"] == uuid for run in database.runs()):

@@ -45,18 +45,30 @@ class Report:
 
 
 def compare_runs(baseline: RunMetrics, this: RunMetrics, threshold: float = DEFAULT_THRESHOLD,
-                 per_metric: Mapping[str, float] | None = None) -> Report:
-    """Compare every metric both runs have; ``per_metric`` thresholds (by metric name,
-    in %) override ``threshold``. The direction is the baseline's ``lower_is_better``."""
-    limits = dict(per_metric or {})
+                 per_metric: Mapping[str, float] | None = None,
+                 per_job: Mapping[str, Mapping[str, float]] | None = None) -> Report:
+    """Compare every metric both runs have. The threshold of a metric (in %): its name's
+    in ``per_metric`` (the command line's NAME=PCT), else its job's in ``per_job`` (the
+    agenda's ``thresholds``), else ``threshold``. The direction is the baseline's
+    ``lower_is_better``."""
     rows = []
     for key in sorted(set(baseline.series) & set(this.series)):
         base, new = baseline.series[key], this.series[key]
+        limit = threshold_of(key, threshold, per_metric or {}, per_job or {})
         rows.append(Row(key, base.units or new.units,
                         compare(base.values, new.values, lower_is_better=base.lower_is_better,
-                                threshold=limits.get(key[1], threshold))))
+                                threshold=limit)))
     return Report(baseline, this, rows, sorted(set(baseline.series) - set(this.series)),
                   sorted(set(this.series) - set(baseline.series)), threshold)
+
+
+def threshold_of(key: Key, threshold: float, per_metric: Mapping[str, float],
+                 per_job: Mapping[str, Mapping[str, float]]) -> float:
+    """One metric's threshold by the precedence of ``compare_runs``."""
+    job, name, _ = key
+    if name in per_metric:
+        return per_metric[name]
+    return per_job.get(job, {}).get(name, threshold)
 
 
 def metric_label(key: Key) -> str:

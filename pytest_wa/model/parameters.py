@@ -126,6 +126,21 @@ def _anything(value: Any) -> Any:
     return value
 
 
+def _percentage(value: Any) -> float:
+    """``5%``, ``5 %``, ``5`` or ``2.5`` as a number of percent (never a fraction: 0.05
+    is 0.05 %, as written), at least 0: thresholds and CV targets are written so."""
+    text = value.strip().removesuffix("%").strip() if isinstance(value, str) else value
+    try:
+        found = float(_number(text))
+    except ParameterValueError:
+        raise ParameterValueError(f"expected a percentage such as 5% or 2.5, got "
+                                  f"{_describe(value)}") from None
+    if found < 0:
+        raise ParameterValueError(f"expected a percentage of at least 0, got "
+                                  f"{_describe(value)}")
+    return found
+
+
 integer = Kind("integer", _integer)
 number = Kind("number", _number)
 boolean = Kind("boolean", _boolean)
@@ -133,6 +148,7 @@ string = Kind("string", _string)
 list_of_strings = Kind("list of strings", _list_of_strings)
 mapping = Kind("mapping", _mapping)
 anything = Kind("any", _anything)
+percentage = Kind("percentage", _percentage)
 
 _BY_TYPE: dict[Any, Kind] = {
     int: integer, float: number, bool: boolean, str: string, dict: mapping, list: anything,

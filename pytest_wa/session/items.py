@@ -11,6 +11,7 @@ pytest's teardown. It decides nothing itself.
 
 from __future__ import annotations
 
+import json
 import traceback
 from collections.abc import Iterator
 from typing import Any
@@ -175,6 +176,8 @@ class JobItem(pytest.Item):
                  ("wa_retries", self.attempt),
                  ("wa_output_id", get_run(self.config).output_id(spec)),
                  ("wa_device", get_run(self.config).device)]
+        if spec.thresholds:  # the baseline check reads them (on a pool's controller too)
+            kept.append(("wa_thresholds", json.dumps(spec.thresholds, sort_keys=True)))
         kept += [(f"classifier:{k}", v) for k, v in spec.classifiers.items()]
         for metric in context.metrics if context else ():
             units = f" {metric.units}" if metric.units else ""

@@ -27,6 +27,7 @@ from ..output.location import prepare_run_directory
 from ..output.pods import encode_status, encode_time, event_pod, result_from_pod
 from ..output.textfiles import csv_rows
 from ..output.writer import CSV_HEADER, POD, JobEntry, RunWriter
+from .state import SHARED_DIRECTORY_KEY
 
 
 class SharedRun:
@@ -271,6 +272,7 @@ def open_shared_run(config: pytest.Config) -> SharedRun:
 
     resumed = resume_path(config)
     run = SharedRun(config, resumed or output_path(config))
+    config.stash[SHARED_DIRECTORY_KEY] = run.directory
     try:
         if resumed is not None:
             run.resume()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -22,6 +23,8 @@ RUN_KEY = pytest.StashKey["RunContext"]()
 SEED_KEY = pytest.StashKey[int]()
 TALLY_KEY = pytest.StashKey["Tally"]()
 NOTES_KEY = pytest.StashKey[list[str]]()
+#: A pool controller's shared run directory (set by run_files.open_shared_run).
+SHARED_DIRECTORY_KEY = pytest.StashKey[Path]()
 
 
 @dataclass
