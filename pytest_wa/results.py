@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .store import Store, open_store
+from .store.rows import STATISTICS_COLUMNS
 
 _JOB_COLUMNS = ("r.run_uuid, r.run_name, r.project, r.start_time, j.oid, j.job_id, j.label, "
                 "j.workload_name, j.iterations, j.status, j.metadata, "
@@ -157,6 +158,40 @@ class Results:
                     "units": units, "lower_is_better": bool(lower)}))
         found.sort(key=lambda pair: pair[0])  # stable: a job's metrics in stored order
         return [row for _, row in found]
+
+    def statistics(self, *, run: str | None = None, workload: str | None = None,
+                   metric: str | None = None, since: datetime.datetime | str | None = None,
+                   until: datetime.datetime | str | None = None) -> list[dict[str, Any]]:
+        """Each metric's statistics over its job's OK iterations (the run's
+        statistics.csv as rows; docs/statistics.md), oldest run first. ``workload``
+        matches the job's label. Empty for runs in a database WA3 created."""
+        if not self.store.has_statistics:
+            return []
+        mark = self.store.mark
+        conditions, parameters = ["s.run_oid = r.oid"], []
+        for value, condition in ((run, f"CAST(r.run_uuid AS TEXT) = {mark}"),
+                                 (workload, f"s.label = {mark}"), (metric, f"s.metric = {mark}"),
+                                 (since and _naive(since), f"r.start_time >= {mark}"),
+                                 (until and _naive(until), f"r.start_time <= {mark}")):
+            if value:
+                conditions.append(condition)
+                parameters.append(value)
+        columns = STATISTICS_COLUMNS
+        rows = self.store.query(
+            f"SELECT r.run_uuid, r.run_name, r.start_time, "
+            f"{', '.join('s.' + c for c in columns)} FROM Runs r, Statistics s WHERE "
+            f"{' AND '.join(conditions)} ORDER BY r.start_time, s.job_id, s.metric",
+            parameters)
+        found = []
+        for uuid, name, start, *values in rows:
+            row = {"run_uuid": str(uuid), "run_name": name, "start_time": _time(start),
+                   **dict(zip(columns, values, strict=True))}
+            classifiers = row["classifiers"]
+            row["classifiers"] = json.loads(classifiers) if isinstance(classifiers, str) \
+                else dict(classifiers or {})
+            row["lower_is_better"] = bool(row["lower_is_better"])
+            found.append(row)
+        return found
 
     def dataframe(self, **filters: Any) -> Any:
         """``metrics(**filters)`` as a pandas DataFrame, classifiers as columns."""

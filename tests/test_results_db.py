@@ -4,6 +4,7 @@ db upload/list/export``, and ``pytest_wa.results`` queries."""
 
 from __future__ import annotations
 
+import csv
 import json
 import sqlite3
 import subprocess
@@ -62,6 +63,32 @@ def test_every_job_is_stored_as_on_disk(pytester: pytest.Pytester) -> None:
                      "ON c.job_oid = j.oid WHERE j.job_id = 'a'") == [("tier", "fast")]
     params = query(db, "SELECT name, value, type FROM Parameters WHERE name = 'command'")
     assert ("command", '"echo n=4 m=6"', "workload") in params
+    assert statistics_rows(db) == statistics_file(pytester.path / "wa_output")
+
+
+def statistics_rows(db: Path | str) -> list[tuple]:
+    """The Statistics table through ``results.statistics``, as statistics.csv's cells."""
+    with results.connect(str(db)) as found:
+        return sorted(tuple(_cell(row[column]) for column in ("job_id", "label", "metric",
+                                                              "n", "mean", "ci_high"))
+                      for row in found.statistics())
+
+
+def statistics_file(directory: Path) -> list[tuple]:
+    with (directory / "statistics.csv").open() as file:
+        return sorted(tuple(_cell(row[column]) for column in ("id", "label", "metric", "n",
+                                                              "mean", "ci_high"))
+                      for row in csv.DictReader(file))
+
+
+def _cell(value: object) -> object:
+    """A number as a float (the CSV has text), an empty cell as None."""
+    if value in ("", None):
+        return None
+    try:
+        return float(str(value))
+    except ValueError:
+        return value
 
 
 def test_the_db_setting_and_a_second_session_add_a_run(pytester: pytest.Pytester) -> None:
@@ -141,8 +168,10 @@ def test_upload_list_export_round_trip(pytester: pytest.Pytester) -> None:
     pytester.makefile(".yaml", agenda=AGENDA)
     session(pytester).assert_outcomes(passed=3)
     output = pytester.path / "wa_output"
-    uploaded = cli("--db", "kept.sqlite", "upload", str(pytester.path), cwd=pytester.path)
-    assert uploaded.returncode == 0, uploaded.stderr
+    for _ in range(2):  # a second upload replaces the run's rows, statistics included
+        uploaded = cli("--db", "kept.sqlite", "upload", str(pytester.path), cwd=pytester.path)
+        assert uploaded.returncode == 0, uploaded.stderr
+    assert statistics_rows(pytester.path / "kept.sqlite") == statistics_file(output)
     uuid = RunOutput(output).run_info.uuid
     assert uuid is not None
     listed = cli("--db", "kept.sqlite", "list", cwd=pytester.path)
@@ -180,6 +209,20 @@ def test_a_database_of_another_schema_is_refused_before_any_job(pytester: pytest
         (pytester.path / "again").glob("a-*"))
     assert query(pytester.path / "old.sqlite", "SELECT schema_minor FROM DatabaseMeta") == \
         [(5,)]
+
+
+def test_a_database_without_the_statistics_table_still_takes_runs(pytester: pytest.Pytester
+                                                                   ) -> None:
+    """A database WA3 made has no Statistics table: pytest-wa never adds one."""
+    pytester.makefile(".yaml", agenda=AGENDA)
+    results.connect(str(pytester.path / "wa3.sqlite")).close()
+    with sqlite3.connect(pytester.path / "wa3.sqlite") as db:
+        db.execute("DROP TABLE Statistics")
+    session(pytester, "--wa-db", "wa3.sqlite").assert_outcomes(passed=3)
+    assert stored(pytester.path / "wa3.sqlite") == on_disk(pytester.path / "wa_output")
+    assert statistics_rows(pytester.path / "wa3.sqlite") == []
+    assert not query(pytester.path / "wa3.sqlite",
+                     "SELECT name FROM sqlite_master WHERE name = 'Statistics'")
 
 
 def test_query_helpers_filter_and_make_a_dataframe(pytester: pytest.Pytester) -> None:

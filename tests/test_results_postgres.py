@@ -19,6 +19,8 @@ from test_results_db import (
     on_disk,
     pool_and_two_sessions,
     session,
+    statistics_file,
+    statistics_rows,
 )
 from test_wa3_compat import wa3_python
 
@@ -58,6 +60,7 @@ def test_a_run_stored_live_is_loaded_by_wa3s_reader(pytester: pytest.Pytester, u
     result.assert_outcomes(passed=3)
     output = pytester.path / "wa_output"
     assert stored(url) == on_disk(output)
+    assert statistics_rows(url) == statistics_file(output)
     everything = result.stdout.str() + result.stderr.str() + "".join(
         p.read_text(errors="replace") for p in output.rglob("*") if p.is_file())
     assert PASSWORD not in everything

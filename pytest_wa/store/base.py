@@ -49,6 +49,8 @@ class Store:
     where: str
     #: False in a database whose schema WA3 created (see _delete_stale_artifacts).
     artifacts_deletable = True
+    #: False in a database without pytest-wa's Statistics table (WA3 created it).
+    has_statistics = True
     #: Runs whose row this connection made or found (no need to check again).
     _runs_seen: set[str]
 
@@ -151,6 +153,8 @@ class Store:
             f"DELETE FROM Events WHERE run_oid = {mark} AND job_oid IS NULL",
             f"DELETE FROM Parameters WHERE run_oid = {mark} AND job_oid IS NULL",
             f"DELETE FROM Targets WHERE run_oid = {mark}",
+            *([f"DELETE FROM Statistics WHERE run_oid = {mark}"] if self.has_statistics
+              else []),
         ):
             cursor.execute(statement, (run,))
         self._delete_stale_artifacts(cursor, f"run_oid = {mark} AND job_oid IS NULL", [run],
@@ -198,6 +202,8 @@ class Store:
         with self.transaction() as cursor:
             cursor.execute(self.upsert_sql("Runs"), self._run_row(record))
             rows = run_level_rows(record, self.dialect)
+            if not self.has_statistics:
+                rows.tables.pop("Statistics", None)
             self._delete_run_level(cursor, run, artifact_oids(rows))
             self._insert_rows(cursor, rows)
             self._write_jobs(cursor, run, jobs)

@@ -97,6 +97,7 @@ class PostgresStore(Store):
             "SELECT schema_major, schema_minor FROM DatabaseMeta"))
         self.artifacts_deletable = not self.query(
             "SELECT 1 FROM pg_rules WHERE rulename = 'del_lo'")
+        self.has_statistics = bool(self.query("SELECT to_regclass('statistics')")[0][0])
 
     @contextmanager
     def transaction(self) -> Iterator[Any]:

@@ -19,6 +19,7 @@ from ..model.results import Artifact, Event, Metric
 from ..model.status import JobStatus
 from ..output.pods import encode_status, wa3_value
 from ..output.reader import JobOutput, RunOutput
+from ..output.statistics import statistics_rows
 
 #: WA3's enum has no NONCRITICAL: it is stored as OK(7) and its name kept here.
 STATUS_NAME_KEY = "pytest_wa_status"
@@ -66,6 +67,8 @@ class RunRecord:
     events: list[Event] = field(default_factory=list)
     classifiers: dict[str, Any] = field(default_factory=dict)
     metadata: dict[str, Any] = field(default_factory=dict)
+    #: statistics.csv's rows (output/statistics.py), computed from the jobs on disk
+    statistics: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def event_summary(self) -> str:
@@ -94,7 +97,8 @@ def run_record(run: RunOutput) -> RunRecord:
         end_time=info.end_time, duration=info.duration, state=state,
         target_info=run.target_info or {}, run_config=config.get("run_config") or {},
         metrics=run.metrics, artifacts=run.artifacts, events=run.events,
-        classifiers=run.classifiers, metadata=run.metadata)
+        classifiers=run.classifiers, metadata=run.metadata,
+        statistics=statistics_rows(run))
 
 
 def job_record(job: JobOutput) -> JobRecord:

@@ -21,7 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from ..model.results import Artifact, Event, Metric
+from ..output.statistics import COLUMNS as STATISTICS_FILE_COLUMNS
 from .records import JobRecord, RunRecord, database_status
+
+#: statistics.csv's columns, its ``id`` named as the Jobs table names it.
+STATISTICS_COLUMNS = ("job_id", *STATISTICS_FILE_COLUMNS[1:])
 
 #: The namespace of pytest-wa's derived oids (a fixed, arbitrary uuid).
 NAMESPACE = uuid.UUID("6f1d2c3e-5b7a-4c1e-9a2d-7e0f3b8c4d51")
@@ -195,8 +199,9 @@ def database_status_name(encoded: str) -> str:
 
 
 def run_level_rows(record: RunRecord, dialect: Dialect) -> Rows:
-    """The run's target, augmentations (with their parameters), and its own
-    classifiers, events, metrics and artifacts (those of no job)."""
+    """The run's target, augmentations (with their parameters), its own
+    classifiers, events, metrics and artifacts (those of no job), and the
+    statistics of every job's metrics."""
     rows = Rows()
     run = run_oid(record.uuid)
     if record.target_info:
@@ -209,6 +214,9 @@ def run_level_rows(record: RunRecord, dialect: Dialect) -> Rows:
     _events(rows, run, None, record.events)
     _metrics(rows, run, None, record.metrics)
     _artifacts(rows, run, None, record.directory, record.artifacts)
+    for statistics in record.statistics:
+        rows.add("Statistics", (new_oid(), run, *(
+            statistics.get(column) for column in ("id", *STATISTICS_FILE_COLUMNS[1:]))))
     return rows
 
 
@@ -252,7 +260,8 @@ COLUMNS: dict[str, str] = {
     "Parameters": ("oid, run_oid, job_oid, augmentation_oid, resource_getter_oid, name, "
                    "value, value_type, type"),
     "Jobs_Augs": "oid, job_oid, augmentation_oid",
+    "Statistics": ("oid, run_oid, " + ", ".join(STATISTICS_COLUMNS)),
 }
 #: Parents before children: the order rows are inserted in.
 INSERT_ORDER = ("Targets", "Jobs", "Augmentations", "Events", "Metrics", "Artifacts",
-                "Classifiers", "Parameters", "Jobs_Augs")
+                "Classifiers", "Parameters", "Jobs_Augs", "Statistics")

@@ -84,6 +84,17 @@ TABLES: dict[str, str] = {
         "augmentation_oid uuid REFERENCES Augmentations(oid), "
         "resource_getter_oid uuid REFERENCES Resource_Getters(oid), "
         "name text, value text, value_type text, type param_enum"),
+    # pytest-wa's own, not WA3's (whose tools ignore it): each metric's statistics over
+    # its job's OK iterations, the rows of the run's statistics.csv. Made with the
+    # schema only: a database without it (WA3 made it) keeps statistics.csv alone
+    "Statistics": (
+        "oid uuid NOT NULL PRIMARY KEY, "
+        "run_oid uuid NOT NULL REFERENCES Runs(oid) ON DELETE CASCADE, "
+        "job_id text, label text, metric text, classifiers jsonb, units text, "
+        "lower_is_better boolean, n int, failed int, mean double precision, "
+        "median double precision, stdev double precision, cv double precision, "
+        "ci_low double precision, ci_high double precision, min double precision, "
+        "max double precision, outliers text, trend_p double precision, unstable text"),
 }
 
 #: The lookups every write and query makes (a job's rows, a run's jobs): without them
@@ -99,6 +110,7 @@ INDEXES = (
     ("classifiers_job_oid", "Classifiers", "job_oid"),
     ("parameters_job_oid", "Parameters", "job_oid"),
     ("jobs_augs_job_oid", "Jobs_Augs", "job_oid"),
+    ("statistics_run_oid", "Statistics", "run_oid"),
 )
 
 

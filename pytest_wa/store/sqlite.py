@@ -59,6 +59,8 @@ class SqliteStore(Store):
                                (new_oid(), *schema.VERSION))
         check_version(self.where, self.query(
             "SELECT schema_major, schema_minor FROM DatabaseMeta"))
+        self.has_statistics = bool(self.query(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'Statistics'"))
 
     @contextmanager
     def transaction(self) -> Iterator[Any]:
