@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -236,19 +237,31 @@ def test_matrix_runs_every_job_on_each_phone(pytester, phones) -> None:
     check_state_lists_every_job_once(output, 6)
 
 
+def kill_after_first_job(phone: Any, job: Path, done: threading.Event) -> None:
+    """Kill ``phone`` once its first job has ended OK (however loaded the machine is)."""
+    while not done.wait(0.1):
+        with contextlib.suppress(OSError, ValueError):
+            if json.loads((job / "result.json").read_text())["status"].startswith("OK"):
+                phone.kill()
+                return
+
+
 def test_a_phone_that_dies_in_a_matrix_skips_only_its_own_jobs(pytester, phones) -> None:
     agenda(pytester, 5, "sleep 1")
     pool = ",".join(f"adb:{phone.serial}" for phone in phones)
-    killer = threading.Timer(3.0, phones[0].kill)
+    output = pytester.path / "wa_output"
+    slugs = [f"adb_{phone.serial.replace(':', '_')}" for phone in phones]
+    done = threading.Event()
+    killer = threading.Thread(target=kill_after_first_job,
+                              args=(phones[0], output / f"{slugs[0]}.wk-nap-1", done))
     killer.start()
     try:
         result = run(pytester, "agenda.yaml", "-n", "auto", f"--wa-device={pool}",
                      "--wa-matrix", "--wa-reboot-policy=never")
     finally:
-        killer.cancel()
-    output = pytester.path / "wa_output"
+        done.set()
+        killer.join()
     jobs = check_state_lists_every_job_once(output, 15)
-    slugs = [f"adb_{phone.serial.replace(':', '_')}" for phone in phones]
     by_device: dict[str, Counter[str]] = defaultdict(Counter)
     for job in jobs:  # output ids are <device>.<job id>
         device = next(slug for slug in slugs if job["id"].startswith(f"{slug}."))
