@@ -111,16 +111,10 @@ def test_phones_that_die_mid_run_lose_no_job(pytester, phones, dying) -> None:
     agenda(pytester, 15, "sleep 1")
     pool = ",".join(f"adb:{phone.serial}" for phone in phones)
     dead_phones = phones[1:1 + dying]
-    killers = [threading.Timer(2.5, phone.kill) for phone in dead_phones]
-    for killer in killers:
-        killer.start()
-    try:
+    output = pytester.path / "wa_output"
+    with killing(dead_phones, output):
         result = run(pytester, "agenda.yaml", "-n", "3", f"--wa-device={pool}",
                      "--wa-reboot-policy=never")
-    finally:
-        for killer in killers:
-            killer.cancel()
-    output = pytester.path / "wa_output"
     jobs = check_state_lists_every_job_once(output, 15)
     statuses = Counter(job["status"] for job in jobs)
     assert statuses == {"OK(7)": 15 - dying, "FAILED(9)": dying}, result.stdout.str()
@@ -237,13 +231,34 @@ def test_matrix_runs_every_job_on_each_phone(pytester, phones) -> None:
     check_state_lists_every_job_once(output, 6)
 
 
-def kill_after_first_job(phone: Any, job: Path, done: threading.Event) -> None:
-    """Kill ``phone`` once its first job has ended OK (however loaded the machine is)."""
+def kill_once_it_ran_a_job(phone: Any, output: Path, done: threading.Event) -> None:
+    """Kill ``phone`` a moment into its second job: once one of its jobs has ended OK
+    (a timer would miss on a loaded machine, where starting the pool takes longer)."""
+    device = f"adb:{phone.serial}"
     while not done.wait(0.1):
-        with contextlib.suppress(OSError, ValueError):
-            if json.loads((job / "result.json").read_text())["status"].startswith("OK"):
-                phone.kill()
-                return
+        for path in output.glob("*/result.json"):
+            with contextlib.suppress(OSError, ValueError, KeyError):
+                job = json.loads(path.read_text())
+                if job["status"].startswith("OK") and job["metadata"]["device"] == device:
+                    time.sleep(0.3)
+                    phone.kill()
+                    return
+
+
+@contextlib.contextmanager
+def killing(phones: list[Any], output: Path) -> Iterator[None]:
+    """Each of ``phones`` dies once it ran a job, while the block runs."""
+    done = threading.Event()
+    killers = [threading.Thread(target=kill_once_it_ran_a_job, args=(phone, output, done))
+               for phone in phones]
+    for killer in killers:
+        killer.start()
+    try:
+        yield
+    finally:
+        done.set()
+        for killer in killers:
+            killer.join()
 
 
 def test_a_phone_that_dies_in_a_matrix_skips_only_its_own_jobs(pytester, phones) -> None:
@@ -251,16 +266,9 @@ def test_a_phone_that_dies_in_a_matrix_skips_only_its_own_jobs(pytester, phones)
     pool = ",".join(f"adb:{phone.serial}" for phone in phones)
     output = pytester.path / "wa_output"
     slugs = [f"adb_{phone.serial.replace(':', '_')}" for phone in phones]
-    done = threading.Event()
-    killer = threading.Thread(target=kill_after_first_job,
-                              args=(phones[0], output / f"{slugs[0]}.wk-nap-1", done))
-    killer.start()
-    try:
+    with killing(phones[:1], output):
         result = run(pytester, "agenda.yaml", "-n", "auto", f"--wa-device={pool}",
                      "--wa-matrix", "--wa-reboot-policy=never")
-    finally:
-        done.set()
-        killer.join()
     jobs = check_state_lists_every_job_once(output, 15)
     by_device: dict[str, Counter[str]] = defaultdict(Counter)
     for job in jobs:  # output ids are <device>.<job id>
