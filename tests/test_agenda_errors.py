@@ -357,8 +357,8 @@ def test_problem_in_an_included_file_names_that_file(pytester: pytest.Pytester) 
         workloads: [idle]
     """)
     assert_clean_collection_error(result, pytester,
-                                  at_line(2, "config.iterations: expected an integer, got "
-                                             "'many' (string)", file="parts/common.yml"))
+                                  at_line(2, "config.iterations: expected an integer or 'auto', "
+                                             "got 'many' (string)", file="parts/common.yml"))
 
 
 # --- YAML files that are not agendas ---------------------------------------------------

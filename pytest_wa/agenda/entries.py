@@ -13,12 +13,12 @@ from typing import Any
 from ..model.errors import Location, Problem, close_matches
 from ..model.parameters import (
     ParameterValueError,
-    integer,
     percentage,
     shown,
     string,
     type_name,
 )
+from .autoiter import CHECKS
 from .located import LocatedDict, LocatedList
 
 # WA3 JobSpec configuration points and their aliases.
@@ -35,6 +35,9 @@ SPEC_FIELDS: dict[str, tuple[str, ...]] = {
     "classifiers": (),
     # pytest-wa's own: the smallest change of a metric that --wa-baseline counts
     "thresholds": (),
+    "target_cv": (),
+    "min_iterations": (),
+    "max_iterations": (),
 }
 MAPPING_FIELDS = ("workload_parameters", "runtime_parameters", "boot_parameters", "flash",
                   "classifiers")
@@ -159,12 +162,8 @@ def _check_field(name: str, value: Any, where: Location, path: str, problems: Pr
             return None
         return value
     try:
-        if name == "iterations":
-            count = integer(value)
-            if count < 1:
-                problems.add(where, path, f"must be at least 1, got {count}")
-                return None
-            return count
+        if name in CHECKS:  # iterations, and the settings of iterations: auto
+            return CHECKS[name](value)
         text = string(value)
     except ParameterValueError as exc:
         problems.add(where, path, str(exc))

@@ -15,6 +15,7 @@ from typing import Any
 
 from ..model.errors import Location, close_matches
 from ..model.parameters import resolve_parameters
+from .autoiter import AUTO_FIELDS
 from .catalog import Catalog, PluginInfo, augmentation, augmentation_names
 from .config import PluginConfigs
 from .entries import Entry, ProblemList, key_location
@@ -26,7 +27,7 @@ from .merging import (
     merged_mapping,
     merged_toggles,
 )
-from .spec import JobSpec
+from .spec import AUTO, AutoIterations, JobSpec
 
 MAX_JOBS = 200_000
 
@@ -90,6 +91,7 @@ class _Expander:
         parameters = self._workload_parameters(sources, plugin, workload)
         label, _ = merged_field(sources, "label")
         iterations, _ = merged_field(sources, "iterations")
+        auto = self._auto(sources, workload, iterations)
         assert workload.id is not None
         section_ids = tuple(str(s.id) for s in sections)
         return JobSpec(
@@ -98,7 +100,7 @@ class _Expander:
             section_ids=section_ids,
             workload_name=plugin.name,
             label=label or name,
-            iterations=iterations or 1,
+            iterations=auto.max_iterations if auto else (iterations or 1),
             workload_parameters=parameters,
             runtime_parameters=merge_located(
                 {}, merged_field(sources, "runtime_parameters")[0] or {}, nested=False),
@@ -110,6 +112,31 @@ class _Expander:
             agenda=self.path,
             thresholds=merged_mapping(sources, "thresholds"),
         )
+
+    def _auto(self, sources: list[Entry], workload: Entry, iterations: Any
+              ) -> AutoIterations | None:
+        """The settings of ``iterations: auto`` (None for a fixed count). In config and
+        sections they are defaults for the auto specs beneath; in the workload entry of a
+        spec that runs a fixed count they would do nothing, and are refused."""
+        if iterations != AUTO:
+            for name in (n for n in AUTO_FIELDS if n in workload.fields):
+                self.problems.add(workload.where(name), workload.path_of(name),
+                                  f"applies only to 'iterations: auto'; this job runs "
+                                  f"{iterations or 1} iteration(s)")
+            return None
+        given = {name: merged_field(sources, name)[0] for name in AUTO_FIELDS}
+        auto = AutoIterations(**{k: v for k, v in given.items() if v is not None})
+        if auto.min_iterations > auto.max_iterations:
+            low, high = (_last_setter(sources, n) for n in ("min_iterations", "max_iterations"))
+            name, blamed = ("max_iterations", high[1]) if high[0] >= low[0] \
+                else ("min_iterations", low[1])
+            source = blamed or workload
+            default = {k: "" if given[k] is not None else ", the default" for k in given}
+            self.problems.add(source.where(name), source.path_of(name),
+                              f"min_iterations ({auto.min_iterations}{default['min_iterations']})"
+                              f" is above max_iterations ({auto.max_iterations}"
+                              f"{default['max_iterations']})")
+        return auto
 
     def _workload(self, name: str | None, workload: Entry) -> PluginInfo | None:
         """The installed workload ``name``; an unknown one is reported at the entry."""
@@ -155,6 +182,14 @@ class _Expander:
                                source.where("workload_parameters"),
                                source.path_of("workload_parameters")))
         return layers
+
+
+def _last_setter(sources: list[Entry], name: str) -> tuple[int, Entry | None]:
+    """The most specific entry that sets ``name`` (and its rank), for a located error."""
+    for rank in range(len(sources) - 1, -1, -1):
+        if name in sources[rank].fields:
+            return rank, sources[rank]
+    return -1, None
 
 
 def _validate_workload(plugin: PluginInfo, values: dict[str, Any], workload: Entry,

@@ -18,6 +18,8 @@ REBOOT_POLICIES = ("never", "as_needed", "initial", "each_job", "each_iteration"
                    "run_completion")
 REBOOT_POLICY_ALIASES = {"each_spec": "each_job"}
 RETRYABLE_STATUSES = ("RUNNING", "OK", "PARTIAL", "FAILED", "ABORTED", "SKIPPED")
+#: ``iterations: auto``: add iterations until the metrics are steady (AutoIterations).
+AUTO = "auto"
 
 
 @dataclass(frozen=True)
@@ -42,12 +44,29 @@ class RunSettings:
 
 
 @dataclass(frozen=True)
+class AutoIterations:
+    """``iterations: auto``: run at least ``min_iterations`` and at most
+    ``max_iterations``, stopping once every metric's coefficient of variation is
+    within ``target_cv`` (a fraction: 0.03 is 3 %). The defaults are docs/agendas.md's."""
+
+    target_cv: float = 0.03
+    min_iterations: int = 3
+    max_iterations: int = 10
+
+    def describe(self) -> str:
+        """The settings as one line (junit-xml, the run's metadata)."""
+        return (f"target_cv={100 * self.target_cv:g}% min_iterations={self.min_iterations} "
+                f"max_iterations={self.max_iterations}")
+
+
+@dataclass(frozen=True)
 class JobSpec:
     """One workload entry as it applies in one section: what to run and how often.
 
     ``id`` is WA3's job id (``<section ids>-<workload id>``); ``augmentations``
     holds the instruments enabled for this spec after config, section and
-    workload toggles were merged.
+    workload toggles were merged. With ``iterations: auto``, ``auto`` holds its
+    settings and ``iterations`` is ``max_iterations`` (the items collected).
     """
 
     id: str
@@ -67,6 +86,7 @@ class JobSpec:
     #: Per metric name, the smallest change in % that a baseline comparison counts
     #: (pytest-wa's own setting; not in WA3's JobSpec, so not in ``to_pod``).
     thresholds: dict[str, float] = field(default_factory=dict)
+    auto: AutoIterations | None = None
 
     @property
     def section_id(self) -> str | None:

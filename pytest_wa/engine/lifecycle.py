@@ -15,7 +15,10 @@ nowhere else, as WA3's runner decides it:
 - an attempt whose status is in ``retry_on_status`` is retried at once, up to
   ``max_retries``; with none left a FAILED job stops the run under
   ``bail_on_job_failure``; a device that stopped answering is recovered
-  first, and if it cannot be, the run stops (or, in a pool, this device leaves).
+  first, and if it cannot be, the run stops (or, in a pool, this device leaves);
+- an iteration of an ``iterations: auto`` spec is judged once final; when
+  its spec is stable, the iterations still to come are not needed
+  (``autoiter.py``: they never start, so they get no status at all).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from ..model.errors import TargetNotRespondingError
 from ..model.runlog import RUN_LOGGER
 from ..model.status import JobStatus
 from ..plugins.context import JobContext
+from .autoiter import record_iteration
 
 if TYPE_CHECKING:
     from ..agenda.spec import Job, JobSpec
@@ -48,6 +52,7 @@ class Attempt:
     number: int = 0  # retries before this attempt
     skip_reason: str | None = None
     setup_failure: str | None = None  # why later iterations are skipped, if no retry is left
+    auto_verdict: str | None = None  # iterations: auto: this attempt settled its spec
 
 
 def _now() -> datetime.datetime:
@@ -220,7 +225,8 @@ def finish_attempt(attempt: Attempt, following: JobSpec | None) -> bool:
     finally:
         run.progress.current_job = None
         retry = _decide(run, attempt)
-        _end_spec_unless(run, job, job.spec if retry else following)
+        settled = attempt.auto_verdict is not None  # its iterations still to come are not run
+        _end_spec_unless(run, job, job.spec if retry else None if settled else following)
     return retry
 
 
@@ -245,6 +251,8 @@ def _decide(run: RunContext, attempt: Attempt) -> bool:
                        job.label, job.iteration, job.status.name, attempt.number + 1,
                        run.settings.max_retries)
         return True
+    verdict = record_iteration(run, job)
+    attempt.auto_verdict = verdict.message if verdict is not None else None
     if attempt.setup_failure is not None:
         run.progress.spec_failures.setdefault(spec_key(job.spec), attempt.setup_failure)
     if job.status == JobStatus.FAILED and run.settings.bail_on_job_failure:

@@ -17,6 +17,7 @@ from ..plugins.context import JobContext
 
 if TYPE_CHECKING:
     from ..workloads.base import Workload
+    from .autoiter import SpecRecord
 
 
 @dataclass
@@ -29,6 +30,8 @@ class Progress:
     current_job: JobContext | None = None
     workloads: dict[SpecKey, Workload] = field(default_factory=dict)
     initialized: list[tuple[Workload, JobContext]] = field(default_factory=list)
+    #: ``iterations: auto`` specs by output id: what their iterations gave so far.
+    auto: dict[str, SpecRecord] = field(default_factory=dict)
 
 
 def unfinished_status(status: JobStatus) -> JobStatus:

@@ -20,6 +20,7 @@ from ..model.parameters import resolve_parameters
 from ..model.results import Artifact, Metric, checked_number
 from ..model.runlog import RUN_LOGGER
 from .assembly import RunPlugins
+from .autoiter import settle_unfinished
 from .databases import add_database_writers, open_databases
 from .progress import Progress, finalize_workloads, unfinished_status
 from .role import RunRole
@@ -308,6 +309,7 @@ class RunContext:
         self.interrupted = interrupted
         try:
             finalize_workloads(self.progress)
+            settle_unfinished(self)
             self._run_end()
         finally:
             self._close()

@@ -55,7 +55,7 @@ class JobWriter(RunWriter):
         result = self.result
         write_json(self.directory / WORKERS_DIR / f"{self.name}.result.json", result_pod(
             JobStatus.RUNNING, result.metrics, result.artifacts, result.events,
-            result.classifiers, {}))
+            result.classifiers, result.metadata))
 
     def finish(self, *, run_name: str | None,
                settle: Callable[[JobStatus], JobStatus]) -> JobStatus:

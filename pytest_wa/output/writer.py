@@ -270,6 +270,21 @@ class RunWriter:
         if rows and self.owns_run_files and "results.csv" not in self.replaced:
             append_record(self.directory / "results.csv", rows)
 
+    def forget_unrun(self, job_id: str, iteration: int | None = None) -> None:
+        """Take jobs that never ran (no directory) and never will off the run's job list:
+        ``iterations: auto`` did not need them. One that ran in an earlier session of a
+        resumed run keeps its entry and status."""
+        gone = [entry for entry in self.order
+                if entry.id == job_id and iteration in (None, entry.iteration)
+                and entry.status != JobStatus.RUNNING
+                and not (self.directory / entry.directory_name).exists()]
+        for entry in gone:
+            del self.entries[(entry.id, entry.iteration)]
+        if gone:
+            kept = {id(entry) for entry in self.entries.values()}
+            self.order = [entry for entry in self.order if id(entry) in kept]
+            self.write_state()
+
     def record_status(self, entry: JobEntry, status: JobStatus) -> None:
         entry.status = status
         entry.timestamp = now()
@@ -280,6 +295,11 @@ class RunWriter:
 
     def add_event(self, message: str) -> None:
         self.result.events.append(Event(message))
+        self.write_result()
+
+    def set_metadata(self, key: str, value: Any) -> None:
+        """One entry of the run result's ``metadata`` (pytest-wa's extras, WA3-readable)."""
+        self.result.metadata[key] = value
         self.write_result()
 
     def write_state(self) -> None:

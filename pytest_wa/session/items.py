@@ -14,12 +14,13 @@ from __future__ import annotations
 import json
 import traceback
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
 from ..agenda import Agenda, Job, load_agenda, order_jobs
 from ..devices.wa3 import check_agenda_device
+from ..engine.autoiter import unneeded
 from ..engine.lifecycle import Attempt, execute, finish_attempt, set_up, start_attempt
 from ..engine.role import run_role
 from ..model.errors import AgendaError, InputError, WAError
@@ -129,6 +130,9 @@ class JobItem(pytest.Item):
 
     def setup(self) -> None:
         run = start_run(self.config)
+        not_needed = unneeded(run, self.job)
+        if not_needed is not None:  # iterations: auto, its spec is stable: never started
+            self._not_needed(*not_needed)
         attempt = self.current = start_attempt(run, self.job, self.workload_class,
                                                self.ihook, self.attempt)
         if attempt.skip_reason is not None:
@@ -159,12 +163,26 @@ class JobItem(pytest.Item):
         following = (self.next_job_item.spec if isinstance(self.next_job_item, JobItem)
                      else None)
         self.will_retry = finish_attempt(attempt, following)
+        if attempt.auto_verdict is not None:  # this iteration settled its auto spec
+            self.user_properties.append(("wa_auto_verdict", attempt.auto_verdict))
 
     def locate_skip(self, report: pytest.TestReport) -> None:
         """Point a skip at the agenda line of the job, not at pytest-wa's source."""
         if report.skipped and isinstance(report.longrepr, tuple):
             reason = report.longrepr[2]
             report.longrepr = (str(self.path), self.spec.location.line, reason)
+
+    def _not_needed(self, reason: str, verdict: str) -> NoReturn:
+        """Skipped with the verdict as reason, and no WA status: the iteration did not
+        run, and WA's tally of iterations leaves it out (session/auto_summary.py)."""
+        spec = self.spec
+        self.user_properties[:] = [
+            *((k, v) for k, v in self.user_properties if not str(k).startswith("wa_")),
+            ("wa_job_id", spec.id), ("wa_label", spec.label),
+            ("wa_iteration", self.job.iteration), ("wa_device", get_run(self.config).device),
+            ("wa_auto", spec.auto.describe() if spec.auto else ""),
+            ("wa_auto_not_needed", "true"), ("wa_auto_verdict", verdict)]
+        pytest.skip(reason)
 
     def _set_properties(self, status: JobStatus, context: JobContext | None = None) -> None:
         """Status, identity, classifiers and metrics as user_properties (junit-xml)."""
@@ -178,6 +196,8 @@ class JobItem(pytest.Item):
                  ("wa_device", get_run(self.config).device)]
         if spec.thresholds:  # the baseline check reads them (on a pool's controller too)
             kept.append(("wa_thresholds", json.dumps(spec.thresholds, sort_keys=True)))
+        if spec.auto is not None:
+            kept.append(("wa_auto", spec.auto.describe()))
         kept += [(f"classifier:{k}", v) for k, v in spec.classifiers.items()]
         for metric in context.metrics if context else ():
             units = f" {metric.units}" if metric.units else ""

@@ -13,6 +13,7 @@ import pytest
 
 from ..model.status import SUMMARY_ORDER, TERMINAL, JobStatus
 from ..stats import Summary, summarize
+from .auto_summary import auto_notes, note_report
 from .state import JobRecord, existing_run, get_tally, session_notes
 
 MAX_TABLE_ROWS = 60
@@ -66,6 +67,7 @@ class StatusReporter:
         self.config = config
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        note_report(self.config, report)  # iterations: auto
         if report.when == "teardown" or not report.user_properties:
             return
         status = wa_status(report)
@@ -96,7 +98,8 @@ class StatusReporter:
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         tally = get_tally(self.config)
         run = existing_run(self.config)
-        notes = (run.notes if run is not None else []) + session_notes(self.config)
+        notes = (run.notes if run is not None else []) + session_notes(self.config) \
+            + auto_notes(self.config)
         if not tally.records and not notes:
             return
         terminalreporter.section("pytest-wa results")

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from ..engine.autoiter import merge_auto_records
 from ..engine.progress import CRASHED, unfinished_status
 from ..model.results import Artifact, Event, Metric
 from ..model.status import JobStatus
@@ -42,6 +43,7 @@ class SharedRun:
         self.planned_db: str | None = None
         self._crashed: dict[str, str] = {}
         self._earlier_attempts: dict[tuple[str, int], int] = {}  # --wa-resume: per job
+        self._before: dict[str, JobStatus] = {}  # --wa-resume: a job's status before it reran
 
     def open(self) -> None:
         """Move a previous run aside (or refuse a non-run directory), start this one."""
@@ -126,6 +128,8 @@ class SharedRun:
         if entry is None:
             return
         ran_before = entry.status.is_final
+        if ran_before:
+            self._before[nodeid] = entry.status  # back if iterations: auto does not need it
         self.writer.record_status(entry, JobStatus.RUNNING)
         if ran_before:
             self.writer.forget_rows(entry)
@@ -140,6 +144,9 @@ class SharedRun:
         if report.when not in ("teardown", "setup", "call"):  # "???": the worker crashed
             self._worker_crashed(entry, report)
             return
+        if report.when == "teardown" and "wa_auto_not_needed" in properties:
+            self._not_needed(report.nodeid, entry)
+            return
         if report.when != "teardown" or "wa_status" not in properties:
             return
         if "wa_retries" in properties:  # this session's retries, after the earlier attempts
@@ -148,6 +155,21 @@ class SharedRun:
         status = JobStatus.__members__.get(str(properties["wa_status"]), JobStatus.FAILED)
         if status == JobStatus.ABORTED:
             return
+        self._settle(entry, status)
+
+    def _not_needed(self, nodeid: str, entry: JobEntry) -> None:
+        """An iteration ``iterations: auto`` did not need leaves the job list, unless it
+        ran in an earlier session (--wa-resume): that one keeps its recorded status."""
+        earlier = self._before.pop(nodeid, None)
+        if earlier is not None and (self.directory / entry.directory_name).is_dir():
+            self._settle(entry, earlier)
+            return
+        entry.status = earlier or JobStatus.NEW  # it was not running after all
+        self.by_nodeid.pop(nodeid, None)
+        self.writer.forget_unrun(entry.id, entry.iteration)
+
+    def _settle(self, entry: JobEntry, status: JobStatus) -> None:
+        """A job's final status, events and ``results.csv`` rows, from its result.json."""
         result = _job_result(self.directory / entry.directory_name)
         entry.events = [str(e.get("message")) for e in result.get("events", [])]
         self.writer.record_status(entry, status)
@@ -239,6 +261,7 @@ class SharedRun:
             result.artifacts.extend(found.artifacts)
             result.events.extend(found.events)
             result.classifiers.update(found.classifiers)
+            merge_auto_records(result.metadata, found.metadata)
 
 
 def _job_result(directory: Path) -> dict[str, Any]:
