@@ -111,6 +111,7 @@ class _Expander:
             location=workload.location,
             agenda=self.path,
             thresholds=merged_mapping(sources, "thresholds"),
+            auto=auto,
         )
 
     def _auto(self, sources: list[Entry], workload: Entry, iterations: Any
