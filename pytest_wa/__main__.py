@@ -1,7 +1,8 @@
 """``python -m pytest_wa``: pytest-wa's commands outside a pytest run.
 
 ``db`` works with results databases (pytest_wa/store/cli.py); ``compare``
-compares two runs with regression verdicts (pytest_wa/compare/cli.py).
+compares two runs with regression verdicts (pytest_wa/compare/cli.py);
+``report`` writes a run's HTML report (pytest_wa/report/cli.py).
 """
 
 from __future__ import annotations
@@ -9,7 +10,8 @@ from __future__ import annotations
 import sys
 
 USAGE = ("usage: python -m pytest_wa db {upload,list,export} ... (python -m pytest_wa db -h)\n"
-         "       python -m pytest_wa compare A B ... (python -m pytest_wa compare -h)")
+         "       python -m pytest_wa compare A B ... (python -m pytest_wa compare -h)\n"
+         "       python -m pytest_wa report RUN ... (python -m pytest_wa report -h)")
 
 
 def main(argv: list[str]) -> int:
@@ -24,6 +26,10 @@ def main(argv: list[str]) -> int:
         from .compare.cli import main as compare
 
         return compare(argv[1:])
+    if argv[0] == "report":
+        from .report.cli import main as report
+
+        return report(argv[1:])
     print(f"unknown command {argv[0]!r}\n{USAGE}", file=sys.stderr)
     return 2
 

@@ -72,6 +72,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="with --wa-baseline: the smallest change that counts, in %% of the "
                          "baseline mean (default 5%%); NAME=PCT for one metric (over the "
                          "agendas' thresholds); repeatable")
+    group.addoption("--wa-html", dest="wa_html", default=None, metavar="PATH",
+                    help="write the run's HTML report to PATH when the run ends: one "
+                         "self-contained file (docs/report.md)")
     group.addoption("--wa-resources", dest="wa_resources", action="append", default=[],
                     metavar="DIR",
                     help="directory of workload programs (DIR/<abi>/NAME or DIR/NAME), "
@@ -226,6 +229,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     run = existing_run(session.config)
     if run is not None:
         run.finish(interrupted=exitstatus == pytest.ExitCode.INTERRUPTED)
+        if session.config.getoption("wa_html"):
+            from .session.html_report import report_run
+
+            report_run(session.config, run)
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,10 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..output.reader import RunOutput
 
 COUNTED = frozenset({"OK", "NONCRITICAL"})
 
@@ -69,7 +72,12 @@ def from_directory(path: str | os.PathLike[str]) -> RunMetrics:
         run = RunOutput(path)
     except RunOutputError as error:
         raise CompareError(str(error)) from None
-    found = RunMetrics(os.fspath(path))
+    return from_output(run, os.fspath(path))
+
+
+def from_output(run: RunOutput, name: str) -> RunMetrics:
+    """A loaded run directory's job metrics (the HTML report has it loaded already)."""
+    found = RunMetrics(name)
     for job in sorted(run.jobs, key=lambda job: job.iteration):
         found.jobs.add(job.id)
         status = _status_name(job.status)

@@ -120,6 +120,10 @@ class PoolController:
             return
         self.run.finish(interrupted=exitstatus == pytest.ExitCode.INTERRUPTED)
         self.notes.extend(self.run.notes)
+        if self.config.getoption("wa_html"):
+            from ..session.html_report import write_html_report
+
+            write_html_report(self.config, self.run.directory)
         if self.every_device_lost() and self.run.unrun_jobs():
             self._fail_for_want_of_devices(session)
 

@@ -9,6 +9,7 @@ up or throttling. Pure Python: every run with iterations computes these.
 
 from __future__ import annotations
 
+import bisect
 import math
 import statistics
 from collections.abc import Sequence
@@ -82,8 +83,7 @@ def mann_kendall(values: Sequence[float]) -> tuple[int, float]:
     """Mann-Kendall's S and its two-sided p-value (normal approximation with the
     correction for ties and for continuity)."""
     n = len(values)
-    s = sum((values[j] > values[i]) - (values[j] < values[i])
-            for i in range(n - 1) for j in range(i + 1, n))
+    s = _kendall_s(values)
     ties = [count for count in _counts(values) if count > 1]
     variance = (n * (n - 1) * (2 * n + 5)
                 - sum(t * (t - 1) * (2 * t + 5) for t in ties)) / 18.0
@@ -91,6 +91,19 @@ def mann_kendall(values: Sequence[float]) -> tuple[int, float]:
         return s, 1.0
     z = (s - 1 if s > 0 else s + 1) / math.sqrt(variance)
     return s, math.erfc(abs(z) / math.sqrt(2.0))
+
+
+def _kendall_s(values: Sequence[float]) -> int:
+    """The sum over pairs i < j of sign(x_j - x_i): each value against the sorted earlier
+    ones by bisection, not against each of them (100 iterations of a 10,000-job run's
+    1,000 metrics: 5,000 comparisons a metric otherwise, seconds for the report)."""
+    earlier: list[float] = []
+    s = 0
+    for value in values:
+        s += bisect.bisect_left(earlier, value) - (len(earlier)
+                                                   - bisect.bisect_right(earlier, value))
+        bisect.insort(earlier, value)
+    return s
 
 
 def _counts(values: Sequence[float]) -> list[int]:
