@@ -1,8 +1,10 @@
 """Live progress as users see it: on a terminal (a real pseudo-terminal, through
-``script``), in a CI log (not a terminal), under -q, and the time per device of a pool."""
+``script``), in a CI log (not a terminal), under -q. (A pool's: test_pool_progress.py.)"""
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import subprocess
 import sys
@@ -16,6 +18,41 @@ workloads:
     iterations: 2
     params: {command: "sleep 2.5; echo t=1", metrics: {t: 't=(\\d+)'}}
 """
+
+
+#: script(1) runs pytest on a real pseudo-terminal.
+needs_script = pytest.mark.skipif(shutil.which("script") is None,
+                                  reason="needs script(1) for a terminal")
+
+
+def on_a_terminal(pytester: pytest.Pytester, *args: str) -> str:
+    """What pytest writes on an 80-column pseudo-terminal (a passing session)."""
+    command = " ".join([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args])
+    done = subprocess.run(["script", "-qec", command, "/dev/null"], cwd=pytester.path,
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "COLUMNS": "80"})
+    assert done.returncode == 0, done.stdout
+    return done.stdout
+
+
+def column_after(shown: str, marker: str) -> int:
+    """The terminal column after ``marker`` is written: ``shown`` replayed as a
+    terminal moves its cursor (colours, backspaces, line starts, cursor moves)."""
+    column = 0
+    end = shown.index(marker) + len(marker)
+    for count, command, char in re.findall(r"\x1b\[([\d;]*)([A-Za-z])|([^\x1b])",
+                                           shown[:end], re.S):
+        if command == "C":
+            column += int(count or 1)
+        elif command:
+            continue  # colours, up, clear: the column stays
+        elif char in "\r\n":
+            column = 0
+        elif char == "\b":
+            column = max(column - 1, 0)
+        else:
+            column += 1
+    return column
 
 
 def test_a_ci_log_gets_plain_progress_lines(pytester: pytest.Pytester) -> None:
@@ -40,28 +77,12 @@ def test_quiet_shows_nothing_extra(pytester: pytest.Pytester) -> None:
     assert "pytest-wa: [" not in result.stdout.str()
 
 
-@pytest.mark.skipif(shutil.which("script") is None, reason="needs script(1) for a terminal")
+@needs_script
 def test_a_terminal_gets_a_status_rewritten_in_place(pytester: pytest.Pytester) -> None:
     pytester.makefile(".yaml", agenda=AGENDA)
-    command = f"{sys.executable} -m pytest -p no:cacheprovider agenda.yaml"
-    done = subprocess.run(["script", "-qec", command, "/dev/null"], cwd=pytester.path,
-                          capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stdout
-    shown = done.stdout
+    shown = on_a_terminal(pytester, "agenda.yaml")
     status = " [slow-command#2 run 1 s, expected ~"
     assert " [slow-command#1 run 1 s]" in shown and status in shown
     width = shown.index("]", shown.index(status)) - shown.index(status) + 1
     assert "\b" * width + " " * width + "\b" * width in shown  # erased before the outcome
-
-
-def test_a_pool_reports_the_time_per_device(pytester: pytest.Pytester) -> None:
-    pytester.makefile(".yaml", agenda=AGENDA.replace("iterations: 2", "iterations: 4")
-                      .replace("sleep 2.5", "sleep 0.2"),
-                      lab="devices:\n  a: {kind: local}\n  b: {kind: local}\n")
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "agenda.yaml", "-n", "2",
-                                           "--wa-config=lab.yaml", "--wa-device=a,b")
-    result.assert_outcomes(passed=4)
-    line = next(x for x in result.stdout.lines if x.startswith("Time in jobs: "))
-    parts = line.removeprefix("Time in jobs: ").split(", ")
-    assert {part.split()[0] for part in parts} <= {"a", "b"}, line  # xdist deals the jobs
-    assert sum(int(part.split("(")[1].split()[0]) for part in parts) == 4
+    assert column_after(shown, "[100%]") == 79  # at the right edge, as without a status

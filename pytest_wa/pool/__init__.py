@@ -7,7 +7,9 @@
 - ``scheduler``: load scheduling that reschedules a lost device's jobs;
 - ``matrix``: ``--wa-matrix`` scheduling (each device's jobs to its worker);
 - ``worker``: a worker's role (its device, from ``workerinput``) and how it
-  leaves when its device is lost.
+  leaves when its device is lost;
+- ``progress``: the controller's live progress, a line per device, from
+  ``status_files`` that the workers write at each stage of a job.
 
 This package is the only one that reads ``workerinput``/``workeroutput``: the
 rest of pytest-wa sees a worker's ``RunRole`` (engine/role.py).
@@ -23,6 +25,9 @@ DEVICE_LOST_EXIT = 75
 
 #: The ``workeroutput`` key a worker sets when it leaves because its device died.
 DEVICE_LOST_KEY = "wa_device_lost"
+
+#: The ``workerinput`` key naming the directory of the workers' status files.
+PROGRESS_DIR_KEY = "wa_progress_dir"
 
 
 def configure_pool(config: pytest.Config) -> None:
@@ -43,5 +48,7 @@ def configure_pool(config: pytest.Config) -> None:
         check_pool(config)
     if config.getoption("dist", "no") != "no" and config.getoption("tx", None):
         from .controller import PoolController
+        from .progress import PoolProgress
 
         config.pluginmanager.register(PoolController(config), "pytest-wa-pool")
+        config.pluginmanager.register(PoolProgress(config), "pytest-wa-pool-progress")

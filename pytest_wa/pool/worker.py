@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Generator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from ..engine.role import ROLE_KEY, RunRole, run_role
-from . import DEVICE_LOST_EXIT, DEVICE_LOST_KEY
+from . import DEVICE_LOST_EXIT, DEVICE_LOST_KEY, PROGRESS_DIR_KEY
 from .devices import pool_devices
 
 if TYPE_CHECKING:
@@ -114,5 +115,12 @@ def leave(config: pytest.Config, run: RunContext, nodeid: str) -> None:
 
 
 def configure_worker(config: pytest.Config, workerinput: dict[str, Any]) -> None:
-    config.stash[ROLE_KEY] = worker_role(config, workerinput)
+    role = worker_role(config, workerinput)
+    config.stash[ROLE_KEY] = role
     config.pluginmanager.register(PoolWorker(config), "pytest-wa-pool-worker")
+    if workerinput.get(PROGRESS_DIR_KEY):  # the controller shows progress (progress.py)
+        from .status_files import StatusWriter
+
+        device = role.device or config.getoption("wa_device") or "local"
+        writer = StatusWriter(Path(workerinput[PROGRESS_DIR_KEY]), role.worker or "gw", device)
+        config.pluginmanager.register(writer, "pytest-wa-pool-status")
