@@ -4,6 +4,7 @@ line, a pool, a baseline by uuid from a results database, and the errors."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -79,8 +80,15 @@ def test_agenda_thresholds_and_their_precedence(runs: pytest.Pytester) -> None:
         "    iterations: 5\n", "    iterations: 5\n    thresholds: {time: 2%, score: 1%}\n")
     runs.makefile(".yaml", tight=tight.replace("new.", "tight."))
     result = run(runs, "tight.yaml", "--wa-output", "t1", "--wa-baseline", "base",
-                 "--wa-threshold", "20")
+                 "--wa-threshold", "20", "--wa-html", "t1.html")
     result.assert_outcomes(passed=11, failed=1)
+    page = (runs.path / "t1.html").read_text()  # the report's verdicts are the session's
+    data = json.loads(page[page.index('id="wa-data">') + 13:page.index("</script>",
+                                                                      page.index('id="wa-data"'))])
+    verdicts = {(row["job"], row["name"]): row["v"] for row in data["metrics"]}
+    assert verdicts[("build", "time")]["verdict"] == "regressed"
+    assert (verdicts[("build", "time")]["threshold"],
+            verdicts[("build", "size")]["threshold"]) == (2, 20)
     result.stdout.fnmatch_lines(["build*time*+9.9%*regressed (±2%)",
                                  "boot*score*+3.3%*improved (±1%)",
                                  "FAILED tight.yaml::build-command[[]baseline]*"])

@@ -12,7 +12,7 @@ a typo in a baseline's name).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from importlib.util import find_spec
 from typing import TYPE_CHECKING, Any
 
@@ -45,17 +45,20 @@ def _beside(row: dict[str, Any], series: Any) -> None:
     row["base"] = {"y": values(series), **{k: found[k] for k in ("n", "mean", "lo", "hi")}}
 
 
-def attach(rows: list[tuple[Key, dict[str, Any]]], this: RunMetrics, baseline: str,
-           thresholds: Sequence[str] = (), db: str | None = None) -> dict[str, Any]:
+def attach(rows: list[tuple[Key, dict[str, Any]]], this: RunMetrics,
+           baseline: str | RunMetrics, thresholds: Sequence[str] = (), db: str | None = None,
+           per_job: Mapping[str, Mapping[str, float]] | None = None) -> dict[str, Any]:
     """Put the baseline's values (and verdicts, with scipy) into ``rows``; the summary the
-    report shows above the table (with ``error`` when the baseline is unusable)."""
+    report shows above the table (with ``error`` when the baseline is unusable).
+    ``baseline`` may be loaded already (``--wa-baseline`` read it before the run, which
+    may have moved its directory aside); ``per_job`` are the agendas' ``thresholds``."""
     from ..compare.cli import thresholds as parse_thresholds
 
     try:
         overall, per_metric = parse_thresholds(list(thresholds))
-        base = load(baseline, db)
+        base = baseline if not isinstance(baseline, str) else load(baseline, db)
     except (CompareError, OSError) as error:
-        return {"name": baseline, "error": str(error)}
+        return {"name": getattr(baseline, "name", baseline), "error": str(error)}
     for key, row in rows:
         if key in base.series:
             _beside(row, base.series[key])
@@ -66,7 +69,7 @@ def attach(rows: list[tuple[Key, dict[str, Any]]], this: RunMetrics, baseline: s
         "left_out": base.left_out, "common": sum(key in base.series for key, _ in rows)}
     if find_spec("scipy") is None:
         return {**summary, "note": NEEDS_SCIPY}
-    report = compare_runs(base, this, overall, per_metric)
+    report = compare_runs(base, this, overall, per_metric, per_job)
     verdicts = {row.key: _verdict(row.comparison) for row in report.rows}
     for key, row in rows:
         if key in verdicts:

@@ -11,11 +11,11 @@ from __future__ import annotations
 import datetime
 import os
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..compare.runs import from_output
+from ..compare.runs import RunMetrics, from_output
 from ..output.atomic import write_atomic
 from ..output.reader import RunOutput, RunOutputError
 from . import gather, instruments
@@ -27,8 +27,9 @@ class ReportError(Exception):
     """The report cannot be written; the message is one line for the user."""
 
 
-def report_data(run: RunOutput, report: Path, baseline: str | None = None,
-                thresholds: Sequence[str] = (), db: str | None = None) -> dict[str, Any]:
+def report_data(run: RunOutput, report: Path, baseline: str | RunMetrics | None = None,
+                thresholds: Sequence[str] = (), db: str | None = None,
+                per_job: Mapping[str, Mapping[str, float]] | None = None) -> dict[str, Any]:
     """Everything the page shows, as JSON-ready data."""
     devices: list[str] = []
     jobs = gather.job_rows(run, devices)
@@ -38,7 +39,7 @@ def report_data(run: RunOutput, report: Path, baseline: str | None = None,
     if baseline:
         from .baseline import attach
 
-        compared = attach(rows, this, baseline, thresholds, db)
+        compared = attach(rows, this, baseline, thresholds, db, per_job)
     generated = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     return {"run": gather.run_summary(run, gather.href_base(run.path, report)),
             "generated": generated, "statuses": gather.status_counts(run),
@@ -59,10 +60,12 @@ def notes(data: dict[str, Any]) -> list[str]:
 
 
 def write_report(run_directory: str | os.PathLike[str], report: str | os.PathLike[str],
-                 baseline: str | None = None, thresholds: Sequence[str] = (),
-                 db: str | None = None) -> tuple[Path, list[str]]:
+                 baseline: str | RunMetrics | None = None, thresholds: Sequence[str] = (),
+                 db: str | None = None,
+                 per_job: Mapping[str, Mapping[str, float]] | None = None
+                 ) -> tuple[Path, list[str]]:
     """Write the report of the run in ``run_directory`` to ``report``: its path, and
-    notes for the user (``notes``)."""
+    notes for the user (``notes``). ``baseline`` as ``baseline.attach`` takes it."""
     target = Path(report)
     if target.is_dir():
         raise ReportError(f"{target}: is a directory (give the report's file name)")
@@ -72,7 +75,7 @@ def write_report(run_directory: str | os.PathLike[str], report: str | os.PathLik
         raise ReportError(str(error)) from None
     except OSError as error:
         raise ReportError(f"{run_directory}: {error.strerror or error}") from None
-    data = report_data(run, target, baseline, thresholds, db)
+    data = report_data(run, target, baseline, thresholds, db, per_job)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(target, render(data))
