@@ -125,6 +125,34 @@ def test_a_steady_metric_stops_at_min_iterations(pytester, subtests) -> None:
     check_wa3_reads_the_same(subtests, output)
 
 
+
+#: s is 100, 101, 100, 101...; n is 100, 130, 160, 100...: only s is steady.
+TWO_METRICS = """
+    config: {{iterations: auto, target_cv: 2%, max_iterations: 6{extra}}}
+    workloads:
+      - id: two
+        name: command
+        params:
+          command: "i=$(cat two.count 2>/dev/null || echo 0); echo $((i + 1)) > two.count;
+            echo s=$((100 + i % 2)) n=$((100 + 30 * (i % 3)))"
+          metrics: {{s: 's=(\\d+)', n: 'n=(\\d+)'}}
+    """
+
+
+@pytest.mark.parametrize(("extra", "outcomes", "verdict"), [
+    ("", {"passed": 6}, "reached max_iterations (6) with cv * > 2 % (n)"),
+    (", target_metrics: [s]", {"passed": 3, "skipped": 3},
+     "stable after 3 iterations (cv 0.58 % ≤ 2 %, s)"),
+    (", target_metrics: S*", {"passed": 3, "skipped": 3},
+     "none of its metrics is in target_metrics (S*; it reported n, s): stopped after 3 "
+     "iterations"),
+], ids=["every-metric", "the-named-one", "a-name-that-matches-none"])
+def test_target_metrics_choose_what_decides(pytester, extra, outcomes, verdict) -> None:
+    write(pytester, TWO_METRICS.format(extra=extra))
+    result = run(pytester)
+    result.assert_outcomes(**outcomes)
+    result.stdout.fnmatch_lines([f"pytest-wa: iterations: auto: two-command: {verdict}*"])
+
 def test_a_noisy_metric_runs_to_max_iterations_and_says_so(pytester) -> None:
     write(pytester, f"""
         workloads:
@@ -294,6 +322,7 @@ def test_bad_auto_settings_are_located(pytester) -> None:
           - {id: d, name: idle, iterations: 4, max_iterations: 8}
           - {id: e, name: idle, min_iterations: 6, max_iterations: 5}
           - {id: f, name: idle, max_iterations: 2}
+          - {id: g, name: idle, target_metrics: []}
     """)
     assert_clean_collection_error(
         result, pytester,
@@ -309,7 +338,10 @@ def test_bad_auto_settings_are_located(pytester) -> None:
         agenda_line(10, "workloads[3].max_iterations", "applies only to 'iterations: auto'; "
                                                        "this job runs 4 iteration(s)"),
         agenda_line(11, "workloads[4].max_iterations", "min_iterations (6) is above "
-                                                       "max_iterations (5)"))
+                                                       "max_iterations (5)"),
+        agenda_line(13, "workloads[6].target_metrics", "expected a metric name or a list "
+                                                       "of them (patterns such as 'time*' "
+                                                       "too), got []"))
     result = run_bad_agenda(pytester, """
         config: {iterations: auto}
         workloads:

@@ -17,7 +17,7 @@ from ..model.parameters import ParameterValueError, integer, shown
 from .spec import AUTO
 
 #: The job settings of ``iterations: auto`` (inert for a spec that runs a fixed count).
-AUTO_FIELDS = ("target_cv", "min_iterations", "max_iterations")
+AUTO_FIELDS = ("target_cv", "min_iterations", "max_iterations", "target_metrics")
 
 
 def iterations_value(value: Any) -> int | str:
@@ -69,10 +69,21 @@ def _count(least: int, why: str) -> Callable[[Any], int]:
     return convert
 
 
+def target_metrics_value(value: Any) -> tuple[str, ...]:
+    """Metric names or shell-style patterns (``DMIPS``, ``time*``): one or a list."""
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, list) or not names or \
+            not all(isinstance(name, str) and name.strip() for name in names):
+        raise ParameterValueError(f"expected a metric name or a list of them (patterns "
+                                  f"such as 'time*' too), got {shown(value)}")
+    return tuple(name.strip() for name in names)
+
+
 #: The checks of ``iterations`` and of the auto settings, by field name.
 CHECKS: dict[str, Callable[[Any], Any]] = {
     "iterations": iterations_value,
     "target_cv": target_cv_value,
     "min_iterations": _count(2, " (a coefficient of variation needs two values)"),
     "max_iterations": _count(2, " (a coefficient of variation needs two values)"),
+    "target_metrics": target_metrics_value,
 }

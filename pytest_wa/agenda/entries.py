@@ -38,6 +38,7 @@ SPEC_FIELDS: dict[str, tuple[str, ...]] = {
     "target_cv": (),
     "min_iterations": (),
     "max_iterations": (),
+    "target_metrics": (),
 }
 MAPPING_FIELDS = ("workload_parameters", "runtime_parameters", "boot_parameters", "flash",
                   "classifiers")

@@ -7,6 +7,7 @@ and RunConfiguration so that ``__meta/jobs.json`` can carry them unchanged.
 
 from __future__ import annotations
 
+import fnmatch
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,11 +53,20 @@ class AutoIterations:
     target_cv: float = 0.03
     min_iterations: int = 3
     max_iterations: int = 10
+    #: The metrics that decide (names or shell-style patterns); empty: every metric.
+    target_metrics: tuple[str, ...] = ()
 
     def describe(self) -> str:
         """The settings as one line (junit-xml, the run's metadata)."""
+        metrics = f" target_metrics={','.join(self.target_metrics)}" \
+            if self.target_metrics else ""
         return (f"target_cv={100 * self.target_cv:g}% min_iterations={self.min_iterations} "
-                f"max_iterations={self.max_iterations}")
+                f"max_iterations={self.max_iterations}{metrics}")
+
+    def decides(self, metric: str) -> bool:
+        """Whether the metric named ``metric`` is one the verdict waits for."""
+        return not self.target_metrics or any(
+            fnmatch.fnmatchcase(metric, pattern) for pattern in self.target_metrics)
 
 
 @dataclass(frozen=True)

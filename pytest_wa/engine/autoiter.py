@@ -19,14 +19,14 @@ iterations its own device ran (docs/statistics.md).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..agenda.spec import AutoIterations, spec_key
 from ..model.runlog import RUN_LOGGER
 from ..model.status import JobStatus
 from ..model.warnings import PytestWAWarning, warn_at
-from ..stats.stability import Verdict, judge, undecided
+from ..stats.stability import NO_METRICS, Verdict, judge, undecided
 
 if TYPE_CHECKING:
     import pytest
@@ -72,6 +72,8 @@ class SpecRecord:
     verdict: Verdict | None = None
     #: Iterations that ran in this session (the others passed in the run resumed).
     here: int = 0
+    #: Names of the metrics reported that ``target_metrics`` leaves out.
+    ignored: set[str] = field(default_factory=set)
 
     @property
     def name(self) -> str:
@@ -85,12 +87,22 @@ class SpecRecord:
             return
         self.ok += 1
         for metric in metrics:
-            self.series.setdefault(_metric_name(metric), []).append(float(metric.value))
+            if self.auto.decides(metric.name):
+                self.series.setdefault(_metric_name(metric), []).append(float(metric.value))
+            else:
+                self.ignored.add(metric.name)
 
     def judge(self) -> Verdict | None:
         auto = self.auto
-        return judge(self.series, self.ok, self.ran, auto.target_cv, auto.min_iterations,
-                     auto.max_iterations)
+        verdict = judge(self.series, self.ok, self.ran, auto.target_cv, auto.min_iterations,
+                        auto.max_iterations)
+        if verdict is not None and verdict.stopped == NO_METRICS and self.ignored:
+            # most likely a misspelt name: say what there was to choose from
+            return replace(verdict, message=(
+                f"none of its metrics is in target_metrics ({', '.join(auto.target_metrics)}"
+                f"; it reported {', '.join(sorted(self.ignored))}): "
+                + verdict.message.removeprefix("no metrics to judge: ")))
+        return verdict
 
 
 def _metric_name(metric: Metric) -> str:
@@ -184,7 +196,7 @@ def _metadata(run: AutoRun, record: SpecRecord, verdict: Verdict) -> dict[str, A
             "stopped": verdict.stopped, "iterations": verdict.iterations, "ok": verdict.ok,
             "cv": verdict.cv, "metric": verdict.metric, "message": verdict.message,
             "target_cv": auto.target_cv, "min_iterations": auto.min_iterations,
-            "max_iterations": auto.max_iterations}
+            "max_iterations": auto.max_iterations, "target_metrics": list(auto.target_metrics)}
 
 
 def merge_auto_records(metadata: dict[str, Any], found: dict[str, Any]) -> None:
