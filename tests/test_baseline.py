@@ -113,7 +113,8 @@ def test_a_pool_is_judged_on_the_controller(runs: pytest.Pytester) -> None:
                                  "3 metrics compared: 0 regressed, 0 improved, "
                                  "3 unchanged, 0 inconclusive"], consecutive=False)
     found = cases(runs.path / "pool.xml")
-    assert properties(found["build-command[baseline]"])["wa_verdict:time"].startswith(
+    # size is constant (the counters behind time and score race between the workers)
+    assert properties(found["build-command[baseline]"])["wa_verdict:size"].startswith(
         "unchanged change=+0.00% ")
 
 

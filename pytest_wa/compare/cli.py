@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 
 from .runs import CompareError, load
@@ -19,7 +18,6 @@ from .table import compare_runs, render
 from .verdicts import DEFAULT_THRESHOLD, REGRESSED
 
 INSTALL = "comparing runs needs scipy: pip install 'pytest-wa[stats]'"
-_PERCENT = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*%?\s*$")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -43,12 +41,15 @@ def parser() -> argparse.ArgumentParser:
 
 
 def percent(text: str) -> float:
-    """``5%`` or ``5`` as 5.0; CompareError for anything else."""
-    match = _PERCENT.match(text)
-    if not match:
+    """``5%`` or ``5`` as 5.0 (as an agenda's ``thresholds`` read it); CompareError for
+    anything else."""
+    from ..model.parameters import ParameterValueError, percentage
+
+    try:
+        return percentage(text)
+    except ParameterValueError:
         raise CompareError(f"--threshold {text!r}: expected a percentage such as 5% "
-                           "or NAME=10%")
-    return float(match.group(1))
+                           "or NAME=10%") from None
 
 
 def thresholds(options: list[str]) -> tuple[float, dict[str, float]]:
