@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -89,6 +91,10 @@ def test_agenda_thresholds_and_their_precedence(runs: pytest.Pytester) -> None:
     assert verdicts[("build", "time")]["verdict"] == "regressed"
     assert (verdicts[("build", "time")]["threshold"],
             verdicts[("build", "size")]["threshold"]) == (2, 20)
+    # the run keeps its thresholds: the command line's compare applies them too
+    done = subprocess.run([sys.executable, "-m", "pytest_wa", "compare", "base", "t1"],
+                          cwd=runs.path, capture_output=True, text=True, timeout=120)
+    assert "regressed (±2%)" in done.stdout and "improved (±1%)" in done.stdout, done
     result.stdout.fnmatch_lines(["build*time*+9.9%*regressed (±2%)",
                                  "boot*score*+3.3%*improved (±1%)",
                                  "FAILED tight.yaml::build-command[[]baseline]*"])

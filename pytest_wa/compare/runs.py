@@ -47,6 +47,9 @@ class RunMetrics:
     series: dict[Key, Series] = field(default_factory=dict)
     left_out: list[str] = field(default_factory=list)  # "job a iteration 2 (FAILED)"
     jobs: set[str] = field(default_factory=set)
+    #: The agenda's ``thresholds`` of each job (job id -> metric -> %), as its run kept
+    #: them in the jobs' metadata: a comparison with this run as *this* run uses them.
+    thresholds: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def add(self, job: str, name: str, classifiers: dict[str, Any], value: Any,
             units: str | None, lower_is_better: bool) -> None:
@@ -80,6 +83,8 @@ def from_output(run: RunOutput, name: str) -> RunMetrics:
     found = RunMetrics(name)
     for job in sorted(run.jobs, key=lambda job: job.iteration):
         found.jobs.add(job.id)
+        if job.metadata.get("thresholds"):
+            found.thresholds[job.id] = dict(job.metadata["thresholds"])
         status = _status_name(job.status)
         if status not in COUNTED:
             found.left_out.append(f"job {job.id} iteration {job.iteration} ({status})")

@@ -38,4 +38,8 @@ class OutputRecorder:
                                   # job at a time per device, checkable from the output).
                                   "start_time": encode_time(job.start_time)
                                   if job.start_time else None,
-                                  "end_time": encode_time(now())})
+                                  "end_time": encode_time(now()),
+                                  # --wa-baseline's per-metric thresholds (the agenda's),
+                                  # kept with the run so every comparison of it uses them
+                                  **({"thresholds": job.spec.thresholds}
+                                     if job.spec.thresholds else {})})

@@ -12,7 +12,7 @@ a typo in a baseline's name).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from importlib.util import find_spec
 from typing import TYPE_CHECKING, Any
 
@@ -46,12 +46,13 @@ def _beside(row: dict[str, Any], series: Any) -> None:
 
 
 def attach(rows: list[tuple[Key, dict[str, Any]]], this: RunMetrics,
-           baseline: str | RunMetrics, thresholds: Sequence[str] = (), db: str | None = None,
-           per_job: Mapping[str, Mapping[str, float]] | None = None) -> dict[str, Any]:
+           baseline: str | RunMetrics, thresholds: Sequence[str] = (), db: str | None = None
+           ) -> dict[str, Any]:
     """Put the baseline's values (and verdicts, with scipy) into ``rows``; the summary the
     report shows above the table (with ``error`` when the baseline is unusable).
     ``baseline`` may be loaded already (``--wa-baseline`` read it before the run, which
-    may have moved its directory aside); ``per_job`` are the agendas' ``thresholds``."""
+    may have moved its directory aside). The agendas' per-job ``thresholds`` come with
+    ``this`` (its jobs' metadata)."""
     from ..compare.cli import thresholds as parse_thresholds
 
     try:
@@ -69,7 +70,7 @@ def attach(rows: list[tuple[Key, dict[str, Any]]], this: RunMetrics,
         "left_out": base.left_out, "common": sum(key in base.series for key, _ in rows)}
     if find_spec("scipy") is None:
         return {**summary, "note": NEEDS_SCIPY}
-    report = compare_runs(base, this, overall, per_metric, per_job)
+    report = compare_runs(base, this, overall, per_metric)
     verdicts = {row.key: _verdict(row.comparison) for row in report.rows}
     for key, row in rows:
         if key in verdicts:

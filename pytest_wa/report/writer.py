@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 import os
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +28,7 @@ class ReportError(Exception):
 
 
 def report_data(run: RunOutput, report: Path, baseline: str | RunMetrics | None = None,
-                thresholds: Sequence[str] = (), db: str | None = None,
-                per_job: Mapping[str, Mapping[str, float]] | None = None) -> dict[str, Any]:
+                thresholds: Sequence[str] = (), db: str | None = None) -> dict[str, Any]:
     """Everything the page shows, as JSON-ready data."""
     devices: list[str] = []
     jobs = gather.job_rows(run, devices)
@@ -39,7 +38,7 @@ def report_data(run: RunOutput, report: Path, baseline: str | RunMetrics | None 
     if baseline:
         from .baseline import attach
 
-        compared = attach(rows, this, baseline, thresholds, db, per_job)
+        compared = attach(rows, this, baseline, thresholds, db)
     generated = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     return {"run": gather.run_summary(run, gather.href_base(run.path, report)),
             "generated": generated, "statuses": gather.status_counts(run),
@@ -61,9 +60,7 @@ def notes(data: dict[str, Any]) -> list[str]:
 
 def write_report(run_directory: str | os.PathLike[str], report: str | os.PathLike[str],
                  baseline: str | RunMetrics | None = None, thresholds: Sequence[str] = (),
-                 db: str | None = None,
-                 per_job: Mapping[str, Mapping[str, float]] | None = None
-                 ) -> tuple[Path, list[str]]:
+                 db: str | None = None) -> tuple[Path, list[str]]:
     """Write the report of the run in ``run_directory`` to ``report``: its path, and
     notes for the user (``notes``). ``baseline`` as ``baseline.attach`` takes it."""
     target = Path(report)
@@ -75,7 +72,7 @@ def write_report(run_directory: str | os.PathLike[str], report: str | os.PathLik
         raise ReportError(str(error)) from None
     except OSError as error:
         raise ReportError(f"{run_directory}: {error.strerror or error}") from None
-    data = report_data(run, target, baseline, thresholds, db, per_job)
+    data = report_data(run, target, baseline, thresholds, db)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(target, render(data))

@@ -22,7 +22,6 @@ stay those of the jobs.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -77,10 +76,8 @@ class BaselineCheck:
         if job is None or str(job) in self.jobs:
             return
         fspath, line, _ = report.location
-        self.jobs[str(job)] = JobSeen(
-            fspath, line, report.nodeid.rsplit("::", 1)[0],
-            f"{job}-{properties.get('wa_label', job)}",
-            json.loads(str(properties.get("wa_thresholds", "{}"))))
+        self.jobs[str(job)] = JobSeen(fspath, line, report.nodeid.rsplit("::", 1)[0],
+                                      f"{job}-{properties.get('wa_label', job)}")
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtestloop(self, session: pytest.Session) -> Any:
@@ -105,9 +102,8 @@ class BaselineCheck:
         except (CompareError, OSError) as error:
             judgement.problem = f"cannot read this run back: {error}"
         else:
-            per_job = {job: seen.thresholds for job, seen in self.jobs.items()}
             judgement.report = compare_runs(self.baseline, this, self.threshold,
-                                            self.per_metric, per_job)
+                                            self.per_metric)
             if not judgement.report.rows:
                 judgement.problem = (
                     f"no metric of this run is in the baseline {self.source} (its jobs: "

@@ -39,14 +39,14 @@ def _baseline(config: pytest.Config) -> str | None:
     return str(candidate) if candidate.is_dir() else str(value)
 
 
-def _session_baseline(config: pytest.Config) -> tuple[Any, dict[str, dict[str, float]]]:
+def _session_baseline(config: pytest.Config) -> Any:
     """The baseline ``--wa-baseline`` loaded before the run (its directory may since
-    have been moved aside) and the agendas' per-job thresholds, so the report's
-    verdicts are the session's; else the baseline as given."""
+    have been moved aside), so the report's verdicts are the session's; else the
+    baseline as given."""
     check = config.pluginmanager.get_plugin("pytest-wa-baseline")
     if check is None or check.baseline is None:
-        return _baseline(config), {}
-    return check.baseline, {job: seen.thresholds for job, seen in check.jobs.items()}
+        return _baseline(config)
+    return check.baseline
 
 
 def write_html_report(config: pytest.Config, directory: Path) -> None:
@@ -57,13 +57,13 @@ def write_html_report(config: pytest.Config, directory: Path) -> None:
     notes = session_notes(config)
     target = Path(config.invocation_params.dir) / str(path)
     db = config.getoption("wa_db", None) or os.environ.get("PYTEST_WA_DB")
-    baseline, per_job = _session_baseline(config)
+    baseline = _session_baseline(config)
     try:
         from ..report.writer import ReportError, write_report
 
         written, said = write_report(directory, target, baseline,
                                      _thresholds(getattr(config.option, "wa_threshold", None)),
-                                     db, per_job)
+                                     db)
     except ReportError as error:
         notes.append(f"HTML report not written: {error}")
     except Exception as error:  # a bug of ours: one line, and the run's results stay

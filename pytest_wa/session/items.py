@@ -11,7 +11,6 @@ pytest's teardown. It decides nothing itself.
 
 from __future__ import annotations
 
-import json
 import traceback
 from collections.abc import Iterator
 from typing import Any, NoReturn
@@ -194,8 +193,6 @@ class JobItem(pytest.Item):
                  ("wa_retries", self.attempt),
                  ("wa_output_id", get_run(self.config).output_id(spec)),
                  ("wa_device", get_run(self.config).device)]
-        if spec.thresholds:  # the baseline check reads them (on a pool's controller too)
-            kept.append(("wa_thresholds", json.dumps(spec.thresholds, sort_keys=True)))
         if spec.auto is not None:
             kept.append(("wa_auto", spec.auto.describe()))
         kept += [(f"classifier:{k}", v) for k, v in spec.classifiers.items()]

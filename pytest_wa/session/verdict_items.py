@@ -9,7 +9,7 @@ ordinary test: ``<job id>-<label>[baseline]`` beside the job's iterations.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -29,7 +29,6 @@ class JobSeen:
     line: int | None
     prefix: str  # the node id up to the job's name: "agendas/cpu.yaml"
     name: str  # "<job id>-<label>"
-    thresholds: dict[str, float] = field(default_factory=dict)
 
     @property
     def nodeid(self) -> str:
