@@ -45,17 +45,15 @@ class Report:
 
 
 def compare_runs(baseline: RunMetrics, this: RunMetrics, threshold: float = DEFAULT_THRESHOLD,
-                 per_metric: Mapping[str, float] | None = None,
-                 per_job: Mapping[str, Mapping[str, float]] | None = None) -> Report:
+                 per_metric: Mapping[str, float] | None = None) -> Report:
     """Compare every metric both runs have. The threshold of a metric (in %): its name's
-    in ``per_metric`` (the command line's NAME=PCT), else its job's in ``per_job``
-    (default: the agenda's ``thresholds``, as this run kept them), else
-    ``threshold``. The direction is the baseline's ``lower_is_better``."""
+    in ``per_metric`` (the command line's NAME=PCT), else its job's in the agenda's
+    ``thresholds`` (as this run kept them: ``this.thresholds``), else ``threshold``.
+    The direction is the baseline's ``lower_is_better``."""
     rows = []
-    jobs = this.thresholds if per_job is None else per_job
     for key in sorted(set(baseline.series) & set(this.series)):
         base, new = baseline.series[key], this.series[key]
-        limit = threshold_of(key, threshold, per_metric or {}, jobs)
+        limit = threshold_of(key, threshold, per_metric or {}, this.thresholds)
         rows.append(Row(key, base.units or new.units,
                         compare(base.values, new.values, lower_is_better=base.lower_is_better,
                                 threshold=limit)))

@@ -5,14 +5,13 @@ directory: a run of its own (plugin.py, after ``RunContext.finish``) or a
 pool's controller (pool/controller.py, after its run files); never by a pool
 worker. The report is built from the directory alone (pytest_wa/report/), so
 both get the same one. Its baseline and thresholds are the session's
-``--wa-baseline`` and ``--wa-threshold`` where those options exist. A report
+``--wa-baseline`` (as loaded before the run) and ``--wa-threshold``. A report
 that cannot be written is one line in the summary: the results are already
 safe on disk, and nothing here may change the session's outcome.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -21,32 +20,12 @@ import pytest
 from .state import session_notes
 
 
-def _thresholds(value: Any) -> list[str]:
-    """``--wa-threshold`` as ``compare`` takes them: ``[NAME=]PCT`` texts."""
-    if value is None:
-        return []
-    if isinstance(value, (list, tuple)):
-        return [str(item) for item in value]
-    return [str(value)]
-
-
-def _baseline(config: pytest.Config) -> str | None:
-    """``--wa-baseline``: a run directory (relative to where pytest was started) or a uuid."""
-    value = getattr(config.option, "wa_baseline", None)
-    if not value:
-        return None
-    candidate = Path(config.invocation_params.dir) / str(value)
-    return str(candidate) if candidate.is_dir() else str(value)
-
-
 def _session_baseline(config: pytest.Config) -> Any:
     """The baseline ``--wa-baseline`` loaded before the run (its directory may since
-    have been moved aside), so the report's verdicts are the session's; else the
-    baseline as given."""
+    have been moved aside), so the report's verdicts are the session's; None
+    without one."""
     check = config.pluginmanager.get_plugin("pytest-wa-baseline")
-    if check is None or check.baseline is None:
-        return _baseline(config)
-    return check.baseline
+    return None if check is None else check.baseline
 
 
 def write_html_report(config: pytest.Config, directory: Path) -> None:
@@ -56,14 +35,11 @@ def write_html_report(config: pytest.Config, directory: Path) -> None:
         return
     notes = session_notes(config)
     target = Path(config.invocation_params.dir) / str(path)
-    db = config.getoption("wa_db", None) or os.environ.get("PYTEST_WA_DB")
-    baseline = _session_baseline(config)
     try:
         from ..report.writer import ReportError, write_report
 
-        written, said = write_report(directory, target, baseline,
-                                     _thresholds(getattr(config.option, "wa_threshold", None)),
-                                     db)
+        written, said = write_report(directory, target, _session_baseline(config),
+                                     config.getoption("wa_threshold"))
     except ReportError as error:
         notes.append(f"HTML report not written: {error}")
     except Exception as error:  # a bug of ours: one line, and the run's results stay
